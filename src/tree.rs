@@ -1,0 +1,274 @@
+//! Load: YAML text to a span tree (exact byte ranges, styles, anchors) using granit-parser events.
+
+use granit_parser::{Event, Parser, ScalarStyle};
+use std::collections::HashSet;
+
+use crate::source::{Pos, Source};
+
+/// One YAML node with the byte range of its content in the source body.
+///
+/// `end` is exact for scalars and flow collections; for a block collection it is the end of its
+/// last child; for a block scalar it is just past its last content line break (trailing blank
+/// lines that are not part of the value are left outside).
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub start: usize,
+    pub end: usize,
+    /// Number of collections enclosing this node within its document.
+    pub depth: usize,
+    /// Anchor id (`&name`), 0 when none. Ids are unique within a file.
+    pub anchor: usize,
+    pub tagged: bool,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone)]
+pub enum Kind {
+    Scalar { value: String, style: ScalarStyle },
+    Seq { flow: bool, items: Vec<Node> },
+    Map { flow: bool, entries: Vec<Entry> },
+    /// `*name`, with the id of the anchor it refers to.
+    Alias(usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub key: Node,
+    pub value: Node,
+}
+
+#[derive(Debug)]
+pub struct Document {
+    pub root: Option<Node>,
+    /// Anchor ids referenced by at least one alias in this document.
+    pub aliased: HashSet<usize>,
+}
+
+#[derive(Debug)]
+pub struct Tree {
+    pub docs: Vec<Document>,
+}
+
+/// The text is not valid YAML.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub pos: Pos,
+    pub message: String,
+}
+
+impl Node {
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Scalar { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    /// A null scalar: empty, `~` or `null` (plain style only; `"null"` is a string).
+    pub fn is_null(&self) -> bool {
+        matches!(&self.kind, Kind::Scalar { value, style: ScalarStyle::Plain }
+            if matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+    }
+
+    pub fn is_flow(&self) -> bool {
+        matches!(self.kind, Kind::Seq { flow: true, .. } | Kind::Map { flow: true, .. })
+    }
+
+    pub fn entries(&self) -> Option<&[Entry]> {
+        match &self.kind {
+            Kind::Map { entries, .. } => Some(entries),
+            _ => None,
+        }
+    }
+
+    pub fn items(&self) -> Option<&[Node]> {
+        match &self.kind {
+            Kind::Seq { items, .. } => Some(items),
+            _ => None,
+        }
+    }
+
+    /// Every entry whose key is the plain string `key` (more than one means a duplicate key).
+    pub fn get_all<'n, 'k>(&'n self, key: &'k str) -> impl Iterator<Item = &'n Entry> + use<'n, 'k> {
+        self.entries()
+            .unwrap_or_default()
+            .iter()
+            .filter(move |e| e.key.as_str() == Some(key))
+    }
+
+    /// The value of `key` in a mapping (the first one if the key is duplicated).
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entries()?.iter().find(|e| e.key.as_str() == Some(key)).map(|e| &e.value)
+    }
+}
+
+enum Open {
+    Seq { node: Node, items: Vec<Node> },
+    Map { node: Node, entries: Vec<Entry>, key: Option<Node> },
+}
+
+/// Parse every document of `src`. Aliases are not expanded; nesting is bounded by the parser.
+pub fn parse(src: &Source) -> Result<Tree, SyntaxError> {
+    let text = src.body;
+    let options = granit_parser::options! {
+        emit_comments: false,
+        block_scalar_eof_without_line_feed: true,
+    };
+    let mut docs = Vec::new();
+    let mut stack: Vec<Open> = Vec::new();
+    let mut root: Option<Node> = None;
+    let mut aliased = HashSet::new();
+    for next in Parser::new_from_str_with_options(text, options) {
+        let (event, span) = next.map_err(|e| {
+            let m = e.marker();
+            let pos = match m.byte_offset() {
+                Some(b) if b <= text.len() => src.pos(b),
+                _ => Pos { line: m.line(), col: m.col() + 1 },
+            };
+            SyntaxError { pos, message: e.info() }
+        })?;
+        let start = span.start.byte_offset().unwrap_or(0);
+        let end = span.end.byte_offset().unwrap_or(start);
+        let depth = stack.len();
+        let finished = match event {
+            Event::DocumentStart(..) => {
+                root = None;
+                aliased = HashSet::new();
+                None
+            }
+            Event::DocumentEnd => {
+                docs.push(Document { root: root.take(), aliased: std::mem::take(&mut aliased) });
+                None
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let end = if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+                    block_scalar_end(text, start, end, &value)
+                } else {
+                    end
+                };
+                let kind = Kind::Scalar { value: value.into_owned(), style };
+                Some(Node { start, end, depth, anchor, tagged: tag.is_some(), kind })
+            }
+            Event::Alias(id) => {
+                aliased.insert(id);
+                Some(Node { start, end, depth, anchor: 0, tagged: false, kind: Kind::Alias(id) })
+            }
+            Event::SequenceStart(style, anchor, tag) => {
+                let flow = style == granit_parser::StructureStyle::Flow;
+                let kind = Kind::Seq { flow, items: Vec::new() };
+                let node = Node { start, end: start, depth, anchor, tagged: tag.is_some(), kind };
+                stack.push(Open::Seq { node, items: Vec::new() });
+                None
+            }
+            Event::MappingStart(style, anchor, tag) => {
+                let flow = style == granit_parser::StructureStyle::Flow;
+                let kind = Kind::Map { flow, entries: Vec::new() };
+                let node = Node { start, end: start, depth, anchor, tagged: tag.is_some(), kind };
+                stack.push(Open::Map { node, entries: Vec::new(), key: None });
+                None
+            }
+            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
+                Some(Open::Seq { mut node, items }) => {
+                    node.end = if node.is_flow() { end } else { items.last().map_or(node.start, |n| n.end) };
+                    node.kind = Kind::Seq { flow: node.is_flow(), items };
+                    Some(node)
+                }
+                Some(Open::Map { mut node, entries, .. }) => {
+                    node.end = if node.is_flow() { end } else { entries.last().map_or(node.start, |e| e.value.end) };
+                    node.kind = Kind::Map { flow: node.is_flow(), entries };
+                    Some(node)
+                }
+                None => None,
+            },
+            _ => None,
+        };
+        if let Some(node) = finished {
+            match stack.last_mut() {
+                Some(Open::Seq { items, .. }) => items.push(node),
+                Some(Open::Map { entries, key, .. }) => match key.take() {
+                    Some(k) => entries.push(Entry { key: k, value: node }),
+                    None => *key = Some(node),
+                },
+                None => root = Some(node),
+            }
+        }
+    }
+    Ok(Tree { docs })
+}
+
+/// Where a block scalar's content really ends. The parser's span runs past the final line
+/// break into the next line's indentation, and includes trailing blank lines; those blank lines
+/// belong to the value only under keep chomping (`|+`), which shows as a value ending in
+/// more than one line break.
+fn block_scalar_end(text: &str, start: usize, end: usize, value: &str) -> usize {
+    let span = &text[start..end];
+    let mut cut = match span.rfind('\n') {
+        Some(i) if span[i + 1..].trim_matches([' ', '\t']).is_empty() => start + i + 1,
+        _ => return end,
+    };
+    let body = value.strip_suffix('\n').unwrap_or(value);
+    if body.len() == value.len() || body.ends_with(['\n', ' ', '\t']) {
+        return cut; // strip chomping, keep chomping with blank lines, or whitespace content
+    }
+    // Drop trailing whitespace-only lines: they are not part of a clipped value.
+    while cut > start {
+        let line_start = text[..cut - 1].rfind('\n').map_or(0, |i| i + 1).max(start);
+        if !text[line_start..cut].trim().is_empty() || line_start == start {
+            break;
+        }
+        cut = line_start;
+    }
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(s: &str) -> Tree {
+        parse(&Source::decode(s.as_bytes()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn byte_spans_survive_non_ascii_block_scalars_crlf_and_bom() {
+        let s = "\u{feff}k: |\r\n  ✓✓✓\r\n\r\nz: 1\r\n";
+        let t = tree(s);
+        let root = t.docs[0].root.as_ref().unwrap();
+        let z = root.get("z").unwrap();
+        let body = &s[3..];
+        assert_eq!(&body[z.start..z.end], "1");
+        let k = root.get("k").unwrap();
+        assert_eq!(&body[k.start..k.end], "✓✓✓\r\n", "clip: trailing blank line left outside");
+    }
+
+    #[test]
+    fn keep_chomping_keeps_trailing_blank_lines() {
+        let s = "a:\n  k: |+\n    x\n\n  z: 1\n";
+        let t = tree(s);
+        let k = t.docs[0].root.as_ref().unwrap().get("a").unwrap().get("k").unwrap();
+        assert_eq!(&s[k.start..k.end], "x\n\n");
+    }
+
+    #[test]
+    fn block_collection_ends_at_last_child() {
+        let s = "a:\n  - x: 1\n    y: [1, 2]  # c\n# tail\nb: 2\n";
+        let t = tree(s);
+        let a = t.docs[0].root.as_ref().unwrap().get("a").unwrap();
+        assert_eq!(&s[a.start..a.end], "- x: 1\n    y: [1, 2]");
+    }
+
+    #[test]
+    fn anchors_and_aliases_are_recorded() {
+        let t = tree("a: &x {b: 1}\nc: *x\n---\nd: 1\n");
+        assert_eq!(t.docs.len(), 2);
+        let a = t.docs[0].root.as_ref().unwrap().get("a").unwrap();
+        assert!(t.docs[0].aliased.contains(&a.anchor));
+        assert!(t.docs[1].aliased.is_empty());
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let e = parse(&Source::decode(b"a: 1\nb: [1, 2\nc: 3\n").unwrap()).unwrap_err();
+        assert!(e.pos.line >= 2, "{e:?}");
+    }
+}
