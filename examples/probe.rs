@@ -1,11 +1,23 @@
-use granit_parser::Parser;
+//! Fix one file and print the result to stdout (a development aid).
 fn main() {
-    let path = std::env::args().nth(1).unwrap();
-    let s = std::fs::read_to_string(path).unwrap();
-    for ev in Parser::new_from_str(&s) {
-        match ev {
-            Ok((e, sp)) => println!("{:?} [{:?}] l{}c{} indent={:?} {:?}", e, sp.byte_range(), sp.start.line(), sp.start.col(), sp.indent, sp.slice(&s)),
-            Err(e) => { println!("ERR {:?} {}", e, e); break; }
+    let path = std::env::args().nth(1).expect("usage: probe FILE");
+    let bytes = std::fs::read(&path).expect("read");
+    match kube_rofs::process(&bytes, &kube_rofs::Options::default()) {
+        Ok(o) => {
+            for f in &o.findings {
+                eprintln!(
+                    "{}: {} {} {} {:?}",
+                    f.pos, f.kind, f.name, f.container, f.status
+                );
+            }
+            if let Some(s) = &o.skipped {
+                eprintln!("skipped: {s}");
+            }
+            print!(
+                "{}",
+                String::from_utf8_lossy(o.fixed.as_deref().unwrap_or(&bytes))
+            );
         }
+        Err(e) => eprintln!("{path}:{e}"),
     }
 }

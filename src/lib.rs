@@ -1,3 +1,15 @@
 //! kube-rofs: make Kubernetes workloads run with a read-only root filesystem, format-preserving.
+//!
+//! Data flows one way: discover -> source (decode) -> tree (spans) -> workload (pod specs)
+//! -> policy (classify) -> plan (edits as data) -> edit (apply) -> verify -> report / diff / write.
+pub mod edit;
+pub mod fixer;
+pub mod plan;
+pub mod policy;
+pub mod render;
 pub mod source;
 pub mod tree;
+pub mod verify;
+pub mod workload;
+
+pub use fixer::{FileError, Finding, Options, Outcome, process};

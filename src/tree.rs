@@ -24,9 +24,18 @@ pub struct Node {
 
 #[derive(Debug, Clone)]
 pub enum Kind {
-    Scalar { value: String, style: ScalarStyle },
-    Seq { flow: bool, items: Vec<Node> },
-    Map { flow: bool, entries: Vec<Entry> },
+    Scalar {
+        value: String,
+        style: ScalarStyle,
+    },
+    Seq {
+        flow: bool,
+        items: Vec<Node>,
+    },
+    Map {
+        flow: bool,
+        entries: Vec<Entry>,
+    },
     /// `*name`, with the id of the anchor it refers to.
     Alias(usize),
 }
@@ -71,7 +80,10 @@ impl Node {
     }
 
     pub fn is_flow(&self) -> bool {
-        matches!(self.kind, Kind::Seq { flow: true, .. } | Kind::Map { flow: true, .. })
+        matches!(
+            self.kind,
+            Kind::Seq { flow: true, .. } | Kind::Map { flow: true, .. }
+        )
     }
 
     pub fn entries(&self) -> Option<&[Entry]> {
@@ -89,7 +101,10 @@ impl Node {
     }
 
     /// Every entry whose key is the plain string `key` (more than one means a duplicate key).
-    pub fn get_all<'n, 'k>(&'n self, key: &'k str) -> impl Iterator<Item = &'n Entry> + use<'n, 'k> {
+    pub fn get_all<'n, 'k>(
+        &'n self,
+        key: &'k str,
+    ) -> impl Iterator<Item = &'n Entry> + use<'n, 'k> {
         self.entries()
             .unwrap_or_default()
             .iter()
@@ -98,13 +113,23 @@ impl Node {
 
     /// The value of `key` in a mapping (the first one if the key is duplicated).
     pub fn get(&self, key: &str) -> Option<&Node> {
-        self.entries()?.iter().find(|e| e.key.as_str() == Some(key)).map(|e| &e.value)
+        self.entries()?
+            .iter()
+            .find(|e| e.key.as_str() == Some(key))
+            .map(|e| &e.value)
     }
 }
 
 enum Open {
-    Seq { node: Node, items: Vec<Node> },
-    Map { node: Node, entries: Vec<Entry>, key: Option<Node> },
+    Seq {
+        node: Node,
+        items: Vec<Node>,
+    },
+    Map {
+        node: Node,
+        entries: Vec<Entry>,
+        key: Option<Node>,
+    },
 }
 
 /// Parse every document of `src`. Aliases are not expanded; nesting is bounded by the parser.
@@ -123,9 +148,15 @@ pub fn parse(src: &Source) -> Result<Tree, SyntaxError> {
             let m = e.marker();
             let pos = match m.byte_offset() {
                 Some(b) if b <= text.len() => src.pos(b),
-                _ => Pos { line: m.line(), col: m.col() + 1 },
+                _ => Pos {
+                    line: m.line(),
+                    col: m.col() + 1,
+                },
             };
-            SyntaxError { pos, message: e.info() }
+            SyntaxError {
+                pos,
+                message: e.info(),
+            }
         })?;
         let start = span.start.byte_offset().unwrap_or(0);
         let end = span.end.byte_offset().unwrap_or(start);
@@ -137,7 +168,10 @@ pub fn parse(src: &Source) -> Result<Tree, SyntaxError> {
                 None
             }
             Event::DocumentEnd => {
-                docs.push(Document { root: root.take(), aliased: std::mem::take(&mut aliased) });
+                docs.push(Document {
+                    root: root.take(),
+                    aliased: std::mem::take(&mut aliased),
+                });
                 None
             }
             Event::Scalar(value, style, anchor, tag) => {
@@ -146,36 +180,103 @@ pub fn parse(src: &Source) -> Result<Tree, SyntaxError> {
                 } else {
                     end
                 };
-                let kind = Kind::Scalar { value: value.into_owned(), style };
-                Some(Node { start, end, depth, anchor, tagged: tag.is_some(), kind })
+                let kind = Kind::Scalar {
+                    value: value.into_owned(),
+                    style,
+                };
+                Some(Node {
+                    start,
+                    end,
+                    depth,
+                    anchor,
+                    tagged: tag.is_some(),
+                    kind,
+                })
             }
             Event::Alias(id) => {
                 aliased.insert(id);
-                Some(Node { start, end, depth, anchor: 0, tagged: false, kind: Kind::Alias(id) })
+                Some(Node {
+                    start,
+                    end,
+                    depth,
+                    anchor: 0,
+                    tagged: false,
+                    kind: Kind::Alias(id),
+                })
             }
             Event::SequenceStart(style, anchor, tag) => {
                 let flow = style == granit_parser::StructureStyle::Flow;
-                let kind = Kind::Seq { flow, items: Vec::new() };
-                let node = Node { start, end: start, depth, anchor, tagged: tag.is_some(), kind };
-                stack.push(Open::Seq { node, items: Vec::new() });
+                let kind = Kind::Seq {
+                    flow,
+                    items: Vec::new(),
+                };
+                let node = Node {
+                    start,
+                    end: start,
+                    depth,
+                    anchor,
+                    tagged: tag.is_some(),
+                    kind,
+                };
+                stack.push(Open::Seq {
+                    node,
+                    items: Vec::new(),
+                });
                 None
             }
             Event::MappingStart(style, anchor, tag) => {
                 let flow = style == granit_parser::StructureStyle::Flow;
-                let kind = Kind::Map { flow, entries: Vec::new() };
-                let node = Node { start, end: start, depth, anchor, tagged: tag.is_some(), kind };
-                stack.push(Open::Map { node, entries: Vec::new(), key: None });
+                let kind = Kind::Map {
+                    flow,
+                    entries: Vec::new(),
+                };
+                let node = Node {
+                    start,
+                    end: start,
+                    depth,
+                    anchor,
+                    tagged: tag.is_some(),
+                    kind,
+                };
+                stack.push(Open::Map {
+                    node,
+                    entries: Vec::new(),
+                    key: None,
+                });
                 None
             }
             Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
                 Some(Open::Seq { mut node, items }) => {
-                    node.end = if node.is_flow() { end } else { items.last().map_or(node.start, |n| n.end) };
-                    node.kind = Kind::Seq { flow: node.is_flow(), items };
+                    if node.is_flow() {
+                        node.end = end;
+                    } else {
+                        node.end = items.last().map_or(node.start, |n| n.end);
+                        // An indentless sequence starts at its first item, not at the `-`.
+                        if let Some(dash) = items
+                            .first()
+                            .and_then(|first| dash_before(text, first.start))
+                        {
+                            node.start = dash;
+                        }
+                    }
+                    node.kind = Kind::Seq {
+                        flow: node.is_flow(),
+                        items,
+                    };
                     Some(node)
                 }
-                Some(Open::Map { mut node, entries, .. }) => {
-                    node.end = if node.is_flow() { end } else { entries.last().map_or(node.start, |e| e.value.end) };
-                    node.kind = Kind::Map { flow: node.is_flow(), entries };
+                Some(Open::Map {
+                    mut node, entries, ..
+                }) => {
+                    node.end = if node.is_flow() {
+                        end
+                    } else {
+                        entries.last().map_or(node.start, |e| e.value.end)
+                    };
+                    node.kind = Kind::Map {
+                        flow: node.is_flow(),
+                        entries,
+                    };
                     Some(node)
                 }
                 None => None,
@@ -186,7 +287,10 @@ pub fn parse(src: &Source) -> Result<Tree, SyntaxError> {
             match stack.last_mut() {
                 Some(Open::Seq { items, .. }) => items.push(node),
                 Some(Open::Map { entries, key, .. }) => match key.take() {
-                    Some(k) => entries.push(Entry { key: k, value: node }),
+                    Some(k) => entries.push(Entry {
+                        key: k,
+                        value: node,
+                    }),
                     None => *key = Some(node),
                 },
                 None => root = Some(node),
@@ -194,6 +298,13 @@ pub fn parse(src: &Source) -> Result<Tree, SyntaxError> {
         }
     }
     Ok(Tree { docs })
+}
+
+/// The `-` that introduces a block sequence item starting at `item`: the first character
+/// before it that is not white space (None when something else, e.g. an anchor, is there).
+fn dash_before(text: &str, item: usize) -> Option<usize> {
+    let before = text[..item].trim_end_matches([' ', '\t', '\r', '\n']);
+    before.ends_with('-').then(|| before.len() - 1)
 }
 
 /// Where a block scalar's content really ends. The parser's span runs past the final line
@@ -238,14 +349,25 @@ mod tests {
         let body = &s[3..];
         assert_eq!(&body[z.start..z.end], "1");
         let k = root.get("k").unwrap();
-        assert_eq!(&body[k.start..k.end], "✓✓✓\r\n", "clip: trailing blank line left outside");
+        assert_eq!(
+            &body[k.start..k.end],
+            "✓✓✓\r\n",
+            "clip: trailing blank line left outside"
+        );
     }
 
     #[test]
     fn keep_chomping_keeps_trailing_blank_lines() {
         let s = "a:\n  k: |+\n    x\n\n  z: 1\n";
         let t = tree(s);
-        let k = t.docs[0].root.as_ref().unwrap().get("a").unwrap().get("k").unwrap();
+        let k = t.docs[0]
+            .root
+            .as_ref()
+            .unwrap()
+            .get("a")
+            .unwrap()
+            .get("k")
+            .unwrap();
         assert_eq!(&s[k.start..k.end], "x\n\n");
     }
 
@@ -255,6 +377,17 @@ mod tests {
         let t = tree(s);
         let a = t.docs[0].root.as_ref().unwrap().get("a").unwrap();
         assert_eq!(&s[a.start..a.end], "- x: 1\n    y: [1, 2]");
+    }
+
+    #[test]
+    fn block_sequences_start_at_their_first_dash() {
+        let s = "a:\n- name: x\nc:\n  - y\nd:\n  -\n    e: 1\n";
+        let t = tree(s);
+        let root = t.docs[0].root.as_ref().unwrap();
+        for key in ["a", "c", "d"] {
+            let start = root.get(key).unwrap().start;
+            assert_eq!(&s[start..start + 1], "-", "{key}");
+        }
     }
 
     #[test]

@@ -1,0 +1,255 @@
+//! The per-file pipeline: decode, load, find pod specs, classify, plan, apply, verify.
+
+use std::fmt;
+
+use crate::edit::{self, Edit};
+use crate::plan::{self, Op};
+use crate::policy::{Policy, Status};
+use crate::source::{Pos, Source};
+use crate::tree::{self, Kind, Node, SyntaxError};
+use crate::verify;
+use crate::workload;
+
+/// What to fix and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub policy: Policy,
+    /// Paths that get a writable `emptyDir` in every container made read-only.
+    pub writable_paths: Vec<String>,
+}
+
+pub const DEFAULT_LOG_DIR: &str = "/var/log/app";
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            policy: Policy::default(),
+            writable_paths: vec!["/tmp".into(), DEFAULT_LOG_DIR.into()],
+        }
+    }
+}
+
+/// One container, as found and (when fixable) as it would be fixed.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub doc: usize,
+    pub pos: Pos,
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+    pub list: &'static str,
+    pub container: String,
+    pub status: Status,
+    /// The edits that fix this container (pod-level volume edits go with the pod's first fixed
+    /// container). Offsets are into the file bytes, BOM included.
+    pub edits: Vec<Edit>,
+}
+
+/// A workload whose containers cannot be read exactly.
+#[derive(Debug, Clone)]
+pub struct Unreachable {
+    pub pos: Pos,
+    pub kind: String,
+    pub name: String,
+    pub reason: String,
+}
+
+/// Everything learnt about one file.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub unreachable: Vec<Unreachable>,
+    /// The fixed file, when anything changed.
+    pub fixed: Option<Vec<u8>>,
+    /// Why the file was not looked at (a template that is not YAML yet).
+    pub skipped: Option<String>,
+}
+
+/// A file that cannot be handled; nothing is written for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileError {
+    Encoding {
+        pos: Pos,
+        utf16: bool,
+    },
+    Syntax(SyntaxError),
+    /// The patched text did not re-read as intended (a kube-rofs bug; nothing is written).
+    Verify {
+        doc: usize,
+        message: String,
+    },
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FileError::Encoding { pos, utf16: true } => {
+                write!(
+                    f,
+                    "{pos}: error: file is UTF-16 (byte-order mark); YAML manifests must be UTF-8"
+                )
+            }
+            FileError::Encoding { pos, .. } => write!(f, "{pos}: error: invalid UTF-8"),
+            FileError::Syntax(e) => write!(f, "{}: error: invalid YAML: {}", e.pos, e.message),
+            FileError::Verify { doc, message } => write!(
+                f,
+                "document {}: error: verification failed, file left unchanged: {message}",
+                doc + 1
+            ),
+        }
+    }
+}
+
+impl std::error::Error for FileError {}
+
+const TEMPLATE_HINT: &str = "Go/Helm template, not YAML until rendered; audit the rendered output instead, e.g. `helm template . | kube-rofs check -`";
+
+/// Run the whole pipeline on one file's bytes. Never writes anything.
+pub fn process(bytes: &[u8], opts: &Options) -> Result<Outcome, FileError> {
+    let src = Source::decode(bytes).map_err(|e| FileError::Encoding {
+        pos: e.pos,
+        utf16: e.utf16,
+    })?;
+    let templated = src.body.contains("{{");
+    let tree = match tree::parse(&src) {
+        Ok(t) => t,
+        Err(_) if templated => {
+            return Ok(Outcome {
+                skipped: Some(TEMPLATE_HINT.into()),
+                ..Outcome::default()
+            });
+        }
+        Err(e) => return Err(FileError::Syntax(e)),
+    };
+    if templated
+        && tree
+            .docs
+            .iter()
+            .filter_map(|d| d.root.as_ref())
+            .any(|r| has_template_braces(&src, r))
+    {
+        return Ok(Outcome {
+            skipped: Some(TEMPLATE_HINT.into()),
+            ..Outcome::default()
+        });
+    }
+    let bom = src.bom.len();
+    let mut out = Outcome::default();
+    let mut ops: Vec<(usize, Op)> = Vec::new();
+    let mut all_edits: Vec<Edit> = Vec::new();
+    for pod in workload::find(&tree) {
+        if let Some(reason) = &pod.unreachable {
+            let pos = src.pos(pod.object.start);
+            out.unreachable.push(Unreachable {
+                pos,
+                kind: pod.kind.clone(),
+                name: pod.name.clone(),
+                reason: reason.clone(),
+            });
+        }
+        let first = out.findings.len();
+        let mut fixable = Vec::new();
+        for (i, c) in pod.containers.iter().enumerate() {
+            let status = opts.policy.classify(&pod, c);
+            if status == Status::Writable {
+                fixable.push(i);
+            }
+            out.findings.push(Finding {
+                doc: pod.doc,
+                pos: src.pos(c.node.start),
+                kind: pod.kind.clone(),
+                name: pod.name.clone(),
+                namespace: pod.namespace.clone(),
+                list: c.list,
+                container: c.name.clone(),
+                status,
+                edits: Vec::new(),
+            });
+        }
+        if fixable.is_empty() {
+            continue;
+        }
+        let doc = &tree.docs[pod.doc];
+        let pod_plan = plan::plan_pod(&src, doc, &pod, &fixable, &opts.writable_paths);
+        let mut pod_edits = Some(pod_plan.pod);
+        for (&i, result) in fixable.iter().zip(pod_plan.containers) {
+            let finding = &mut out.findings[first + i];
+            match result {
+                Ok(mut change) => {
+                    if let Some(p) = pod_edits.take() {
+                        change.edits.extend(p.edits);
+                        change.ops.extend(p.ops);
+                    }
+                    ops.extend(change.ops.into_iter().map(|op| (pod.doc, op)));
+                    all_edits.extend(change.edits.iter().cloned());
+                    finding.edits = change.edits;
+                }
+                Err(reason) => finding.status = Status::Refused(reason),
+            }
+        }
+    }
+    if all_edits.is_empty() {
+        return Ok(out);
+    }
+    // The independent reader must see the same documents before anything is trusted to it.
+    let original = match verify::load_all(src.body) {
+        Ok(docs) if docs.len() == tree.docs.len() => docs,
+        Ok(docs) => {
+            let why = format!(
+                "the verifier (serde_yaml) reads {} documents where the editor reads {}; cannot verify",
+                docs.len(),
+                tree.docs.len()
+            );
+            refuse_all(&mut out, &why);
+            return Ok(out);
+        }
+        Err(e) => {
+            refuse_all(
+                &mut out,
+                &format!("the verifier (serde_yaml) cannot read this file: {e}"),
+            );
+            return Ok(out);
+        }
+    };
+    let patched = edit::apply(src.body, &all_edits).map_err(|o| FileError::Verify {
+        doc: 0,
+        message: format!("overlapping edits at byte {}", o.at),
+    })?;
+    if std::env::var_os("KUBE_ROFS_DEBUG").is_some() {
+        eprintln!("{patched}");
+    }
+    verify::verify(original, &ops, &patched)
+        .map_err(|(doc, message)| FileError::Verify { doc, message })?;
+    for f in &mut out.findings {
+        for e in &mut f.edits {
+            e.start += bom;
+            e.end += bom;
+        }
+    }
+    let mut fixed = Vec::with_capacity(bom + patched.len());
+    fixed.extend_from_slice(src.bom.as_bytes());
+    fixed.extend_from_slice(patched.as_bytes());
+    out.fixed = Some(fixed);
+    Ok(out)
+}
+
+fn refuse_all(out: &mut Outcome, why: &str) {
+    for f in &mut out.findings {
+        if !f.edits.is_empty() || f.status == Status::Writable {
+            f.status = Status::Refused(why.to_owned());
+            f.edits.clear();
+        }
+    }
+}
+
+/// Go template actions like `{{ .Values.x }}` that happen to parse as nested flow mappings.
+fn has_template_braces(src: &Source, node: &Node) -> bool {
+    match &node.kind {
+        Kind::Map { flow: true, .. } if src.body[node.start..].starts_with("{{") => true,
+        Kind::Map { entries, .. } => entries
+            .iter()
+            .any(|e| has_template_braces(src, &e.key) || has_template_braces(src, &e.value)),
+        Kind::Seq { items, .. } => items.iter().any(|n| has_template_braces(src, n)),
+        _ => false,
+    }
+}

@@ -1,0 +1,261 @@
+//! Decide what each container is: read-only, fixable, an explicit opt-out, or not applicable.
+
+use crate::tree::{Kind, Node};
+use crate::workload::{Container, PodSpec};
+
+/// Images that usually need a writable root filesystem (databases and other stateful
+/// servers). Matched against the last path segment of the image repository, tag and digest
+/// removed; `*` matches any run of characters. Overridable with `--stateful-image` and
+/// `--no-default-stateful-images`.
+pub const DEFAULT_STATEFUL_IMAGES: &[&str] = &[
+    "postgres",
+    "postgres-*",
+    "postgresql",
+    "postgresql-*",
+    "postgis",
+    "timescaledb*",
+    "mysql",
+    "mysql-*",
+    "mariadb",
+    "mariadb-*",
+    "percona*",
+    "mongo",
+    "mongodb",
+    "mongo-*",
+    "mongodb-*",
+    "redis",
+    "redis-*",
+    "valkey",
+    "keydb",
+    "cassandra",
+    "cassandra-*",
+    "scylla",
+    "elasticsearch",
+    "elasticsearch-*",
+    "opensearch",
+    "opensearch-*",
+    "etcd",
+    "etcd-*",
+    "cockroach",
+    "cockroachdb",
+    "zookeeper",
+    "zookeeper-*",
+    "kafka",
+    "kafka-*",
+    "cp-kafka",
+    "cp-zookeeper",
+    "rabbitmq",
+    "rabbitmq-*",
+    "memcached",
+    "couchdb",
+    "couchbase*",
+    "neo4j",
+    "influxdb",
+    "clickhouse-server",
+    "rethinkdb",
+    "minio",
+    "mssql-server",
+    "oracle*",
+    "vitess*",
+];
+
+/// Annotation keys a user may already have written to opt a workload out of this check.
+/// Each returns the reason to report when it applies.
+fn opt_out(key: &str, value: &str) -> Option<String> {
+    let truthy = value.trim().eq_ignore_ascii_case("true");
+    let named = |v: &str| Some(format!("annotation {key}: {v}"));
+    match key {
+        "kube-rofs.io/skip" => named(value),
+        "ignore-check.kube-linter.io/no-read-only-root-fs"
+        | "ignore-check.kube-linter.io/read-only-root-fs" => named(value),
+        "polaris.fairwinds.com/exempt" | "polaris.fairwinds.com/readOnlyRootFilesystem-exempt"
+            if truthy =>
+        {
+            named(value)
+        }
+        "kube-score/ignore"
+            if value
+                .split(',')
+                .any(|c| c.trim() == "container-security-context-readonlyrootfilesystem") =>
+        {
+            named(value)
+        }
+        _ if (key.starts_with("checkov.io/skip") || key.starts_with("bridgecrew.io/skip"))
+            && value
+                .split('=')
+                .next()
+                .is_some_and(|id| id.trim() == "CKV_K8S_22") =>
+        {
+            named(value)
+        }
+        _ => None,
+    }
+}
+
+/// What a container is, before any edit is planned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// `readOnlyRootFilesystem: true` is there.
+    ReadOnly,
+    /// Writable and fixable (or fixed, after `fix`).
+    Writable,
+    /// `readOnlyRootFilesystem: false`, written on purpose; left alone unless asked.
+    ExplicitFalse,
+    /// Opt-out annotation or stateful image; excluded from the ratio.
+    NotApplicable(String),
+    /// Writable, but no exact edit exists; the reason says why.
+    Refused(String),
+}
+
+impl Status {
+    /// Counted in the denominator of the audit ratio.
+    pub fn counts(&self) -> bool {
+        matches!(
+            self,
+            Status::ReadOnly | Status::Writable | Status::Refused(_)
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub stateful_images: Vec<String>,
+    pub fix_explicit_false: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            stateful_images: DEFAULT_STATEFUL_IMAGES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            fix_explicit_false: false,
+        }
+    }
+}
+
+/// The `readOnlyRootFilesystem` value of a container, as found.
+enum Flag {
+    Absent,
+    True,
+    False,
+    Other(String),
+}
+
+fn flag(container: &Node) -> Flag {
+    let Some(sc) = container.get("securityContext") else {
+        return Flag::Absent;
+    };
+    let Some(v) = sc.get("readOnlyRootFilesystem") else {
+        return Flag::Absent;
+    };
+    match &v.kind {
+        Kind::Scalar {
+            value,
+            style: granit_parser::ScalarStyle::Plain,
+        } => match value.as_str() {
+            "true" | "True" | "TRUE" => Flag::True,
+            "false" | "False" | "FALSE" => Flag::False,
+            other => Flag::Other(other.to_owned()),
+        },
+        Kind::Scalar { value, .. } => Flag::Other(format!("\"{value}\" (a string)")),
+        Kind::Alias(_) => Flag::Other("an alias".into()),
+        _ => Flag::Other("a collection".into()),
+    }
+}
+
+impl Policy {
+    pub fn classify(&self, pod: &PodSpec, c: &Container) -> Status {
+        if c.node.entries().is_none() {
+            return Status::Refused(
+                "container is not a mapping (alias or scalar); cannot edit it exactly".into(),
+            );
+        }
+        match flag(c.node) {
+            Flag::True => return Status::ReadOnly,
+            Flag::False if !self.fix_explicit_false => return Status::ExplicitFalse,
+            Flag::Other(v) => {
+                return Status::Refused(format!("readOnlyRootFilesystem is {v}, not a boolean"));
+            }
+            Flag::False | Flag::Absent => {}
+        }
+        if let Some(reason) = pod.annotations.iter().find_map(|(k, v)| opt_out(k, v)) {
+            return Status::NotApplicable(reason);
+        }
+        if let Some(image) = &c.image {
+            if let Some(p) = self.stateful_match(image) {
+                return Status::NotApplicable(format!("stateful image {image} (matches {p})"));
+            }
+        }
+        Status::Writable
+    }
+
+    fn stateful_match(&self, image: &str) -> Option<&str> {
+        let repo = image.split('@').next().unwrap_or(image);
+        let last = repo.rsplit('/').next().unwrap_or(repo);
+        let name = last.split(':').next().unwrap_or(last).to_ascii_lowercase();
+        self.stateful_images
+            .iter()
+            .map(String::as_str)
+            .find(|p| glob(p, &name))
+    }
+}
+
+/// Minimal glob: `*` matches any run of characters, everything else literally.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for mid in &parts[1..parts.len() - 1] {
+        match rest.find(mid) {
+            Some(i) => rest = &rest[i + mid.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stateful_images_match_on_the_repository_name() {
+        let p = Policy::default();
+        assert!(p.stateful_match("docker.io/library/postgres:16").is_some());
+        assert!(p.stateful_match("bitnami/postgresql@sha256:abc").is_some());
+        assert!(p.stateful_match("quay.io/coreos/etcd-amd64:v3").is_some());
+        assert!(p.stateful_match("localhost:5000/redis").is_some());
+        assert!(p.stateful_match("oliver006/redis_exporter:v1").is_none());
+        assert!(p.stateful_match("nginx:1.25").is_none());
+    }
+
+    #[test]
+    fn opt_out_annotations() {
+        assert!(opt_out("checkov.io/skip3", "CKV_K8S_22=needs to write").is_some());
+        assert!(opt_out("checkov.io/skip1", "CKV_K8S_20=other").is_none());
+        assert!(
+            opt_out(
+                "kube-score/ignore",
+                "pod-probes, container-security-context-readonlyrootfilesystem"
+            )
+            .is_some()
+        );
+        assert!(opt_out("polaris.fairwinds.com/exempt", "false").is_none());
+        assert!(opt_out("kube-rofs.io/skip", "legacy app writes to /opt").is_some());
+    }
+
+    #[test]
+    fn glob_matches() {
+        assert!(glob("postgres-*", "postgres-exporter"));
+        assert!(!glob("postgres-*", "postgres"));
+        assert!(glob("*db*", "couchdb1"));
+    }
+}

@@ -1,0 +1,134 @@
+//! Verify: re-read the patched text with serde_yaml (libyaml) and compare it with the original
+//! meaning plus exactly the intended changes.
+
+use serde::Deserialize;
+use serde_yaml::{Mapping, Value};
+
+use crate::plan::Op;
+use crate::render::New;
+use crate::workload::Seg;
+
+/// Every document of `text` as serde_yaml reads it, merge keys resolved.
+pub fn load_all(text: &str) -> Result<Vec<Value>, String> {
+    let mut docs = Vec::new();
+    for de in serde_yaml::Deserializer::from_str(text) {
+        let mut v = Value::deserialize(de).map_err(|e| e.to_string())?;
+        v.apply_merge().map_err(|e| e.to_string())?;
+        docs.push(v);
+    }
+    Ok(docs)
+}
+
+pub fn to_value(new: &New) -> Value {
+    match new {
+        New::Bool(b) => Value::Bool(*b),
+        New::Str(s) => Value::String(s.clone()),
+        New::Map(entries) => Value::Mapping(
+            entries
+                .iter()
+                .map(|(k, v)| (Value::String(k.clone()), to_value(v)))
+                .collect::<Mapping>(),
+        ),
+        New::Seq(items) => Value::Sequence(items.iter().map(to_value).collect()),
+    }
+}
+
+fn walk<'v>(mut v: &'v mut Value, path: &[Seg]) -> Result<&'v mut Value, String> {
+    for seg in path {
+        v = match (seg, v) {
+            (Seg::Key(k), Value::Mapping(m)) => {
+                m.get_mut(k.as_str()).ok_or_else(|| format!("no key {k}"))?
+            }
+            (Seg::Index(i), Value::Sequence(s)) => {
+                s.get_mut(*i).ok_or_else(|| format!("no item {i}"))?
+            }
+            (seg, _) => return Err(format!("cannot follow {seg:?}")),
+        };
+    }
+    Ok(v)
+}
+
+/// Apply an intended change to a parsed document.
+pub fn apply_op(doc: &mut Value, op: &Op) -> Result<(), String> {
+    match op {
+        Op::Set { at, key, value } => match walk(doc, at)? {
+            Value::Mapping(m) => {
+                m.insert(Value::String(key.clone()), to_value(value));
+                Ok(())
+            }
+            _ => Err(format!("{at:?} is not a mapping")),
+        },
+        Op::Append { at, items } => match walk(doc, at)? {
+            Value::Sequence(s) => {
+                s.extend(items.iter().map(to_value));
+                Ok(())
+            }
+            _ => Err(format!("{at:?} is not a sequence")),
+        },
+    }
+}
+
+/// The first place two values differ, as a readable path.
+pub fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
+    match (a, b) {
+        (Value::Mapping(x), Value::Mapping(y)) => {
+            for (k, v) in x {
+                let p = format!(
+                    "{path}.{}",
+                    serde_yaml::to_string(k).unwrap_or_default().trim()
+                );
+                match y.get(k) {
+                    Some(w) => {
+                        if let Some(d) = first_difference(v, w, &p) {
+                            return Some(d);
+                        }
+                    }
+                    None => return Some(format!("{p}: missing after the edit")),
+                }
+            }
+            y.keys()
+                .find(|k| !x.contains_key(*k))
+                .map(|k| format!("{path}: unexpected key {k:?}"))
+        }
+        (Value::Sequence(x), Value::Sequence(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (v, w))| first_difference(v, w, &format!("{path}[{i}]"))),
+        _ if a == b => None,
+        _ => Some(format!("{path}: expected {a:?}, found {b:?}")),
+    }
+}
+
+/// Check that `patched` means `original` plus `ops` (each op tagged with its document index).
+/// Returns the index of the first bad document and what differs.
+pub fn verify(
+    mut original: Vec<Value>,
+    ops: &[(usize, Op)],
+    patched: &str,
+) -> Result<(), (usize, String)> {
+    for (doc, op) in ops {
+        let target = original
+            .get_mut(*doc)
+            .ok_or((*doc, "document missing".to_owned()))?;
+        apply_op(target, op).map_err(|e| (*doc, format!("cannot apply intended change: {e}")))?;
+    }
+    let actual = load_all(patched).map_err(|e| (0, format!("patched text does not parse: {e}")))?;
+    if actual.len() != original.len() {
+        return Err((
+            0,
+            format!(
+                "{} documents after the edit, {} before",
+                actual.len(),
+                original.len()
+            ),
+        ));
+    }
+    for (i, (want, got)) in original.iter().zip(&actual).enumerate() {
+        if want != got {
+            let what = first_difference(want, got, "").unwrap_or_else(|| "values differ".into());
+            return Err((i, what));
+        }
+    }
+    Ok(())
+}
