@@ -215,9 +215,6 @@ pub fn process(bytes: &[u8], opts: &Options) -> Result<Outcome, FileError> {
         doc: 0,
         message: format!("overlapping edits at byte {}", o.at),
     })?;
-    if std::env::var_os("KUBE_ROFS_DEBUG").is_some() {
-        eprintln!("{patched}");
-    }
     verify::verify(original, &ops, &patched)
         .map_err(|(doc, message)| FileError::Verify { doc, message })?;
     for f in &mut out.findings {

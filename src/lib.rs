@@ -2,14 +2,20 @@
 //!
 //! Data flows one way: discover -> source (decode) -> tree (spans) -> workload (pod specs)
 //! -> policy (classify) -> plan (edits as data) -> edit (apply) -> verify -> report / diff / write.
+pub mod cli;
+pub mod diff;
+pub mod discover;
 pub mod edit;
 pub mod fixer;
 pub mod plan;
 pub mod policy;
 pub mod render;
+pub mod report;
+pub mod run;
 pub mod source;
 pub mod tree;
 pub mod verify;
 pub mod workload;
+pub mod write;
 
 pub use fixer::{FileError, Finding, Options, Outcome, process};

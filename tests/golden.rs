@@ -1,0 +1,111 @@
+//! Golden cases: `golden/<case>/input.yaml` fixed must equal `expected.yaml` byte for byte.
+//!
+//! Optional files per case: `args` (extra command-line words, e.g. `--no-log-dir`) and
+//! `expect` (lines that must each appear in `kube-rofs check` output for the input, e.g. a
+//! skip reason or an error position). Every case is also checked for idempotence, for nothing
+//! left to fix, and for semantic correctness (the fix only adds the intended keys and items).
+//! `KUBE_ROFS_BLESS=1` writes a missing `expected.yaml` from the current output.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use kube_rofs::cli::options_from_words;
+use kube_rofs::run::{Mode, Settings, run};
+
+/// Fixtures cannot silently disappear.
+const MIN_CASES: usize = 40;
+
+fn cases() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn check_output(input: &Path, words: &[&str]) -> String {
+    let options = options_from_words(words).unwrap();
+    let settings = Settings {
+        mode: Mode::Check,
+        options,
+        threshold: 0.8,
+        paths: vec![input.to_path_buf()],
+    };
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    run(&settings, &mut std::io::empty(), &mut out, &mut err).unwrap();
+    String::from_utf8_lossy(&out).into_owned() + &String::from_utf8_lossy(&err)
+}
+
+fn run_case(dir: &Path) -> Result<(), String> {
+    let input_path = dir.join("input.yaml");
+    let input = std::fs::read(&input_path).map_err(|e| format!("input.yaml: {e}"))?;
+    let args = std::fs::read_to_string(dir.join("args")).unwrap_or_default();
+    let words: Vec<&str> = args.split_whitespace().collect();
+    let opts = options_from_words(&words).map_err(|e| format!("args: {e}"))?;
+    let got = common::fix(&input, &opts).unwrap_or_else(|_| input.clone());
+    let expected_path = dir.join("expected.yaml");
+    if !expected_path.exists() && std::env::var_os("KUBE_ROFS_BLESS").is_some() {
+        std::fs::write(&expected_path, &got).unwrap();
+    }
+    let expected = std::fs::read(&expected_path).map_err(|e| format!("expected.yaml: {e}"))?;
+    if got != expected {
+        return Err(format!(
+            "fix(input) != expected:\n{}",
+            common::show_diff(&expected, &got)
+        ));
+    }
+    let again = common::fix(&expected, &opts).unwrap_or_else(|_| expected.clone());
+    if again != expected {
+        return Err(format!(
+            "not idempotent:\n{}",
+            common::show_diff(&expected, &again)
+        ));
+    }
+    let left = common::left_to_fix(&expected, &opts);
+    if !left.is_empty() {
+        return Err(format!(
+            "check(expected) still finds containers to fix: {left:?}"
+        ));
+    }
+    common::check_only_additions(&input, &expected, words.contains(&"--fix-explicit-false"))
+        .map_err(|e| format!("semantic check: {e}"))?;
+    if let Ok(expect) = std::fs::read_to_string(dir.join("expect")) {
+        let output = check_output(&input_path, &words);
+        for line in expect.lines().filter(|l| !l.trim().is_empty()) {
+            if !output.contains(line) {
+                return Err(format!("check output lacks {line:?}; it was:\n{output}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn golden_cases() {
+    let cases = cases();
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|dir| {
+            run_case(dir)
+                .err()
+                .map(|e| format!("== {}: {e}", dir.file_name().unwrap().to_string_lossy()))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} golden cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+    assert!(
+        cases.len() >= MIN_CASES,
+        "only {} golden cases, expected at least {MIN_CASES}",
+        cases.len()
+    );
+    println!("{} golden cases passed", cases.len());
+}
