@@ -163,6 +163,8 @@ fn visit_object<'t>(doc: usize, obj: &'t Node, path: Path, out: &mut Vec<PodSpec
             });
         }
     }
+    // Report in text order, whatever the order of the lists.
+    containers.sort_by_key(|c| c.node.start);
     out.push(PodSpec {
         doc,
         kind: kind.to_owned(),
