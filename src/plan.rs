@@ -493,10 +493,11 @@ impl Planner<'_> {
                     }
                     Kind::Seq { flow: false, .. } if seq.is_none() => {
                         let dash_col = self.src.column(e.value.start);
-                        if dash_col >= key_col && self.src.line_of(e.value.start) > key_line {
-                            if let Some(items) = self.item_layout(&e.value) {
-                                seq = Some((dash_col - key_col, items));
-                            }
+                        if dash_col >= key_col
+                            && self.src.line_of(e.value.start) > key_line
+                            && let Some(items) = self.item_layout(&e.value)
+                        {
+                            seq = Some((dash_col - key_col, items));
                         }
                     }
                     _ => {}

@@ -183,10 +183,10 @@ impl Policy {
         if let Some(reason) = pod.annotations.iter().find_map(|(k, v)| opt_out(k, v)) {
             return Status::NotApplicable(reason);
         }
-        if let Some(image) = &c.image {
-            if let Some(p) = self.stateful_match(image) {
-                return Status::NotApplicable(format!("stateful image {image} (matches {p})"));
-            }
+        if let Some(image) = &c.image
+            && let Some(p) = self.stateful_match(image)
+        {
+            return Status::NotApplicable(format!("stateful image {image} (matches {p})"));
         }
         Status::Writable
     }

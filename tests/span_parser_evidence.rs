@@ -43,10 +43,8 @@ fn granit_gives_exact_byte_ranges_there() {
     let mut found = None;
     for next in GParser::new_from_str(DRIFT) {
         let (ev, span) = next.unwrap();
-        if let GEvent::Scalar(v, ..) = ev {
-            if v == "z" {
-                found = span.byte_range();
-            }
+        if matches!(&ev, GEvent::Scalar(v, ..) if v == "z") {
+            found = span.byte_range();
         }
     }
     assert_eq!(found, Some(17..18));
