@@ -35,13 +35,20 @@ fn hidden(name: &std::ffi::OsStr) -> bool {
 pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<WalkError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    // The same file named twice (or reached twice) is processed once.
+    let mut push = |inputs: &mut Vec<Input>, p: PathBuf| {
+        if seen.insert(std::fs::canonicalize(&p).unwrap_or_else(|_| p.clone())) {
+            inputs.push(Input::File(p));
+        }
+    };
     for path in paths {
         if path.as_os_str() == "-" {
             inputs.push(Input::Stdin);
             continue;
         }
         if !path.is_dir() {
-            inputs.push(Input::File(path.clone()));
+            push(&mut inputs, path.clone());
             continue;
         }
         let walk = WalkDir::new(path)
@@ -96,7 +103,8 @@ mod tests {
             std::fs::create_dir_all(f.parent().unwrap()).unwrap();
             std::fs::write(f, "a: 1\n").unwrap();
         }
-        let (inputs, errors) = discover(&[root.to_path_buf(), root.join("c.txt")]);
+        let (inputs, errors) =
+            discover(&[root.to_path_buf(), root.join("c.txt"), root.join("b.yaml")]);
         assert!(errors.is_empty());
         let names: Vec<String> = inputs
             .iter()

@@ -5,7 +5,17 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+/// Replace `path` with `bytes`. A symlink is refused rather than replaced by a regular file
+/// (which would break the link) or written through (which could write outside the given paths).
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+    let meta =
+        std::fs::symlink_metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    if meta.file_type().is_symlink() {
+        anyhow::bail!(
+            "{} is a symlink; not written through (fix its target instead)",
+            path.display()
+        );
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
