@@ -58,7 +58,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<WalkError>) {
         for entry in walk {
             match entry {
                 Ok(e) if e.file_type().is_file() && is_yaml(e.path()) => {
-                    inputs.push(Input::File(e.into_path()))
+                    push(&mut inputs, e.into_path())
                 }
                 Ok(_) => {}
                 Err(e) => errors.push(WalkError {

@@ -222,7 +222,7 @@ mod tests {
             vec![(
                 "CronJob".into(),
                 "c".into(),
-                vec!["containers/a".into(), "initContainers/i".into()]
+                vec!["initContainers/i".into(), "containers/a".into()]
             )]
         );
     }
