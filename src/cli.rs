@@ -66,17 +66,12 @@ fn parse_threshold(s: &str) -> Result<f64, String> {
         Some(p) => (p, 100.0),
         None => (s, 1.0),
     };
-    let v: f64 = num
-        .trim()
-        .parse()
-        .map_err(|_| format!("not a number: {s}"))?;
+    let v: f64 = num.trim().parse().map_err(|_| format!("not a number: {s}"))?;
     let v = v / scale;
     if (0.0..=1.0).contains(&v) {
         Ok(v)
     } else {
-        Err(format!(
-            "threshold must be between 0 and 1 (or 0% and 100%): {s}"
-        ))
+        Err(format!("threshold must be between 0 and 1 (or 0% and 100%): {s}"))
     }
 }
 
@@ -85,10 +80,7 @@ impl FixArgs {
         let mut stateful: Vec<String> = if self.no_default_stateful_images {
             Vec::new()
         } else {
-            DEFAULT_STATEFUL_IMAGES
-                .iter()
-                .map(|s| s.to_string())
-                .collect()
+            DEFAULT_STATEFUL_IMAGES.iter().map(|s| s.to_string()).collect()
         };
         stateful.extend(self.stateful_images.iter().cloned());
         let mut writable_paths = vec!["/tmp".to_owned()];
@@ -96,10 +88,7 @@ impl FixArgs {
             writable_paths.push(self.log_dir.clone());
         }
         Options {
-            policy: Policy {
-                stateful_images: stateful,
-                fix_explicit_false: self.fix_explicit_false,
-            },
+            policy: Policy { stateful_images: stateful, fix_explicit_false: self.fix_explicit_false },
             writable_paths,
         }
     }
@@ -112,12 +101,7 @@ impl Cli {
             Command::Diff(a) => (Mode::Diff, a, 0.8),
             Command::Fix(a) => (Mode::Fix, a, 0.8),
         };
-        Settings {
-            mode,
-            options: args.options(),
-            threshold,
-            paths: args.paths,
-        }
+        Settings { mode, options: args.options(), threshold, paths: args.paths }
     }
 }
 

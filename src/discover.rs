@@ -19,15 +19,11 @@ pub struct WalkError {
 }
 
 fn is_yaml(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml")
-    )
+    matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
 }
 
 fn hidden(name: &std::ffi::OsStr) -> bool {
-    name.to_str()
-        .is_some_and(|n| n.starts_with('.') && n != "." && n != "..")
+    name.to_str().is_some_and(|n| n.starts_with('.') && n != "." && n != "..")
 }
 
 /// Expand `paths` in order: a file named explicitly is always read; a directory is walked
@@ -57,9 +53,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<WalkError>) {
             .filter_entry(|e| e.depth() == 0 || !hidden(e.file_name()));
         for entry in walk {
             match entry {
-                Ok(e) if e.file_type().is_file() && is_yaml(e.path()) => {
-                    push(&mut inputs, e.into_path())
-                }
+                Ok(e) if e.file_type().is_file() && is_yaml(e.path()) => push(&mut inputs, e.into_path()),
                 Ok(_) => {}
                 Err(e) => errors.push(WalkError {
                     path: e.path().map_or_else(|| path.clone(), Path::to_path_buf),
@@ -91,20 +85,12 @@ mod tests {
     fn walks_yaml_files_sorted_and_skips_hidden_directories() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        for p in [
-            "b.yaml",
-            "a.yml",
-            "c.txt",
-            ".git/x.yaml",
-            "sub/d.yaml",
-            ".hidden.yaml",
-        ] {
+        for p in ["b.yaml", "a.yml", "c.txt", ".git/x.yaml", "sub/d.yaml", ".hidden.yaml"] {
             let f = root.join(p);
             std::fs::create_dir_all(f.parent().unwrap()).unwrap();
             std::fs::write(f, "a: 1\n").unwrap();
         }
-        let (inputs, errors) =
-            discover(&[root.to_path_buf(), root.join("c.txt"), root.join("b.yaml")]);
+        let (inputs, errors) = discover(&[root.to_path_buf(), root.join("c.txt"), root.join("b.yaml")]);
         assert!(errors.is_empty());
         let names: Vec<String> = inputs
             .iter()

@@ -13,30 +13,15 @@ pub struct Edit {
 
 impl Edit {
     pub fn insertion(at: usize, text: String, depth: usize) -> Edit {
-        Edit {
-            start: at,
-            end: at,
-            text,
-            depth,
-        }
+        Edit { start: at, end: at, text, depth }
     }
 
     pub fn replacement(start: usize, end: usize, text: String, depth: usize) -> Edit {
-        Edit {
-            start,
-            end,
-            text,
-            depth,
-        }
+        Edit { start, end, text, depth }
     }
 
     pub fn deletion(start: usize, end: usize, depth: usize) -> Edit {
-        Edit {
-            start,
-            end,
-            text: String::new(),
-            depth,
-        }
+        Edit { start, end, text: String::new(), depth }
     }
 }
 
@@ -56,8 +41,7 @@ pub fn sort(edits: &mut [Edit]) {
 pub fn apply(text: &str, edits: &[Edit]) -> Result<String, Overlap> {
     let mut sorted = edits.to_vec();
     sort(&mut sorted);
-    let mut out =
-        String::with_capacity(text.len() + sorted.iter().map(|e| e.text.len()).sum::<usize>());
+    let mut out = String::with_capacity(text.len() + sorted.iter().map(|e| e.text.len()).sum::<usize>());
     let mut pos = 0;
     for e in &sorted {
         if e.start < pos || e.end < e.start || e.end > text.len() {
@@ -88,10 +72,7 @@ mod tests {
 
     #[test]
     fn overlapping_edits_are_rejected() {
-        let edits = [
-            Edit::replacement(0, 3, "x".into(), 0),
-            Edit::insertion(1, "y".into(), 0),
-        ];
+        let edits = [Edit::replacement(0, 3, "x".into(), 0), Edit::insertion(1, "y".into(), 0)];
         assert_eq!(apply("abcd", &edits), Err(Overlap { at: 1 }));
     }
 }

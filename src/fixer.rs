@@ -22,10 +22,7 @@ pub const DEFAULT_LOG_DIR: &str = "/var/log/app";
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
-            policy: Policy::default(),
-            writable_paths: vec!["/tmp".into(), DEFAULT_LOG_DIR.into()],
-        }
+        Options { policy: Policy::default(), writable_paths: vec!["/tmp".into(), DEFAULT_LOG_DIR.into()] }
     }
 }
 
@@ -84,18 +81,13 @@ impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FileError::Encoding { pos, utf16: true } => {
-                write!(
-                    f,
-                    "{pos}: error: file is UTF-16 (byte-order mark); YAML manifests must be UTF-8"
-                )
+                write!(f, "{pos}: error: file is UTF-16 (byte-order mark); YAML manifests must be UTF-8")
             }
             FileError::Encoding { pos, .. } => write!(f, "{pos}: error: invalid UTF-8"),
             FileError::Syntax(e) => write!(f, "{}: error: invalid YAML: {}", e.pos, e.message),
-            FileError::Verify { doc, message } => write!(
-                f,
-                "document {}: error: verification failed, file left unchanged: {message}",
-                doc + 1
-            ),
+            FileError::Verify { doc, message } => {
+                write!(f, "document {}: error: verification failed, file left unchanged: {message}", doc + 1)
+            }
         }
     }
 }
@@ -106,32 +98,17 @@ const TEMPLATE_HINT: &str = "Go/Helm template, not YAML until rendered; audit th
 
 /// Run the whole pipeline on one file's bytes. Never writes anything.
 pub fn process(bytes: &[u8], opts: &Options) -> Result<Outcome, FileError> {
-    let src = Source::decode(bytes).map_err(|e| FileError::Encoding {
-        pos: e.pos,
-        utf16: e.utf16,
-    })?;
+    let src = Source::decode(bytes).map_err(|e| FileError::Encoding { pos: e.pos, utf16: e.utf16 })?;
     let templated = src.body.contains("{{");
     let tree = match tree::parse(&src) {
         Ok(t) => t,
         Err(_) if templated => {
-            return Ok(Outcome {
-                skipped: Some(TEMPLATE_HINT.into()),
-                ..Outcome::default()
-            });
+            return Ok(Outcome { skipped: Some(TEMPLATE_HINT.into()), ..Outcome::default() });
         }
         Err(e) => return Err(FileError::Syntax(e)),
     };
-    if templated
-        && tree
-            .docs
-            .iter()
-            .filter_map(|d| d.root.as_ref())
-            .any(|r| has_template_braces(&src, r))
-    {
-        return Ok(Outcome {
-            skipped: Some(TEMPLATE_HINT.into()),
-            ..Outcome::default()
-        });
+    if templated && tree.docs.iter().filter_map(|d| d.root.as_ref()).any(|r| has_template_braces(&src, r)) {
+        return Ok(Outcome { skipped: Some(TEMPLATE_HINT.into()), ..Outcome::default() });
     }
     let bom = src.bom.len();
     let mut out = Outcome::default();
@@ -150,7 +127,7 @@ pub fn process(bytes: &[u8], opts: &Options) -> Result<Outcome, FileError> {
         let first = out.findings.len();
         let mut fixable = Vec::new();
         for (i, c) in pod.containers.iter().enumerate() {
-            let status = opts.policy.classify(&pod, c);
+            let status = opts.policy.classify(&tree.docs[pod.doc], &pod, c);
             if status == Status::Writable {
                 fixable.push(i);
             }
@@ -204,19 +181,13 @@ pub fn process(bytes: &[u8], opts: &Options) -> Result<Outcome, FileError> {
             return Ok(out);
         }
         Err(e) => {
-            refuse_all(
-                &mut out,
-                &format!("the verifier (serde_yaml) cannot read this file: {e}"),
-            );
+            refuse_all(&mut out, &format!("the verifier (serde_yaml) cannot read this file: {e}"));
             return Ok(out);
         }
     };
-    let patched = edit::apply(src.body, &all_edits).map_err(|o| FileError::Verify {
-        doc: 0,
-        message: format!("overlapping edits at byte {}", o.at),
-    })?;
-    verify::verify(original, &ops, &patched)
-        .map_err(|(doc, message)| FileError::Verify { doc, message })?;
+    let patched = edit::apply(src.body, &all_edits)
+        .map_err(|o| FileError::Verify { doc: 0, message: format!("overlapping edits at byte {}", o.at) })?;
+    verify::verify(original, &ops, &patched).map_err(|(doc, message)| FileError::Verify { doc, message })?;
     for f in &mut out.findings {
         for e in &mut f.edits {
             e.start += bom;
@@ -243,9 +214,9 @@ fn refuse_all(out: &mut Outcome, why: &str) {
 fn has_template_braces(src: &Source, node: &Node) -> bool {
     match &node.kind {
         Kind::Map { flow: true, .. } if src.body[node.start..].starts_with("{{") => true,
-        Kind::Map { entries, .. } => entries
-            .iter()
-            .any(|e| has_template_braces(src, &e.key) || has_template_braces(src, &e.value)),
+        Kind::Map { entries, .. } => {
+            entries.iter().any(|e| has_template_braces(src, &e.key) || has_template_braces(src, &e.value))
+        }
         Kind::Seq { items, .. } => items.iter().any(|n| has_template_braces(src, n)),
         _ => false,
     }

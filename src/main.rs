@@ -7,12 +7,7 @@ use kube_rofs::run::{Exit, run};
 
 fn main() -> ExitCode {
     let settings = Cli::parse().settings();
-    let result = run(
-        &settings,
-        &mut io::stdin().lock(),
-        &mut io::stdout().lock(),
-        &mut io::stderr().lock(),
-    );
+    let result = run(&settings, &mut io::stdin().lock(), &mut io::stdout().lock(), &mut io::stderr().lock());
     match result {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,

@@ -61,11 +61,7 @@ pub fn volume_base_name(path: &str) -> String {
     }
     name.truncate(56);
     let name = name.trim_end_matches('-');
-    if name.is_empty() {
-        "writable".to_owned()
-    } else {
-        name.to_owned()
-    }
+    if name.is_empty() { "writable".to_owned() } else { name.to_owned() }
 }
 
 /// Volume names for the writable paths of one pod: an existing `emptyDir` that some container
@@ -83,56 +79,33 @@ impl Volumes {
         let mut empty_dirs = HashSet::new();
         if let Some(items) = pod.spec.get("volumes").and_then(Node::items) {
             for v in items {
-                let name = v
-                    .get("name")
-                    .and_then(Node::as_str)
-                    .ok_or("a pod volume has no plain name (alias?)")?;
+                let name = v.get("name").and_then(Node::as_str).ok_or("a pod volume has no plain name (alias?)")?;
                 taken.insert(name.to_owned());
                 if v.get("emptyDir").is_some() {
                     empty_dirs.insert(name.to_owned());
                 }
             }
         }
-        let claims = pod
-            .object
-            .get("spec")
-            .and_then(|s| s.get("volumeClaimTemplates"))
-            .and_then(Node::items);
+        let claims = pod.object.get("spec").and_then(|s| s.get("volumeClaimTemplates")).and_then(Node::items);
         for t in claims.unwrap_or_default() {
-            if let Some(name) = t
-                .get("metadata")
-                .and_then(|m| m.get("name"))
-                .and_then(Node::as_str)
-            {
+            if let Some(name) = t.get("metadata").and_then(|m| m.get("name")).and_then(Node::as_str) {
                 taken.insert(name.to_owned());
             }
         }
         let mut reuse = HashMap::new();
         for c in &pod.containers {
-            for m in c
-                .node
-                .get("volumeMounts")
-                .and_then(Node::items)
-                .unwrap_or_default()
-            {
-                let (Some(name), Some(path)) = (
-                    m.get("name").and_then(Node::as_str),
-                    m.get("mountPath").and_then(Node::as_str),
-                ) else {
+            for m in c.node.get("volumeMounts").and_then(Node::items).unwrap_or_default() {
+                let (Some(name), Some(path)) =
+                    (m.get("name").and_then(Node::as_str), m.get("mountPath").and_then(Node::as_str))
+                else {
                     continue;
                 };
                 if empty_dirs.contains(name) {
-                    reuse
-                        .entry(norm(path).to_owned())
-                        .or_insert_with(|| name.to_owned());
+                    reuse.entry(norm(path).to_owned()).or_insert_with(|| name.to_owned());
                 }
             }
         }
-        Ok(Volumes {
-            taken,
-            reuse,
-            fresh: HashMap::new(),
-        })
+        Ok(Volumes { taken, reuse, fresh: HashMap::new() })
     }
 
     /// The volume name for `path`, and whether it is a new volume the pod must get.
@@ -167,23 +140,11 @@ fn entry<'n>(map: &'n Node, key: &str) -> Option<&'n Entry> {
 }
 
 /// Plan the fix of the containers `fixable` (indexes into `pod.containers`).
-pub fn plan_pod(
-    src: &Source,
-    doc: &Document,
-    pod: &PodSpec,
-    fixable: &[usize],
-    writable_paths: &[String],
-) -> PodPlan {
-    let p = Planner {
-        src,
-        doc,
-        json: doc.root.as_ref().is_some_and(json_style),
-    };
-    let shared = pod
-        .chain
-        .iter()
-        .find(|n| n.anchor != 0 && doc.aliased.contains(&n.anchor))
-        .map(|_| "the pod template is anchored and reused through an alias; editing it would change the alias too".to_owned());
+pub fn plan_pod(src: &Source, doc: &Document, pod: &PodSpec, fixable: &[usize], writable_paths: &[String]) -> PodPlan {
+    let p = Planner { src, doc, json: doc.root.as_ref().is_some_and(json_style) };
+    let shared = pod.chain.iter().find(|n| n.anchor != 0 && doc.aliased.contains(&n.anchor)).map(|_| {
+        "the pod template is anchored and reused through an alias; editing it would change the alias too".to_owned()
+    });
     let mut volumes = Volumes::new(pod);
     let mut results = Vec::new();
     let mut wanted: Vec<Vec<String>> = Vec::new();
@@ -194,11 +155,7 @@ pub fn plan_pod(
             (None, Err(reason)) => Err(reason.clone()),
             (None, Ok(v)) => p.plan_container(pod, c, v, writable_paths),
         };
-        wanted.push(
-            r.as_ref()
-                .map(|(_, names)| names.clone())
-                .unwrap_or_default(),
-        );
+        wanted.push(r.as_ref().map(|(_, names)| names.clone()).unwrap_or_default());
         results.push(r.map(|(change, _)| change));
     }
     let mut pod_change = Change::default();
@@ -220,27 +177,26 @@ pub fn plan_pod(
             }
         }
     }
-    PodPlan {
-        containers: results,
-        pod: pod_change,
+    PodPlan { containers: results, pod: pod_change }
+}
+
+/// A mapping (or a sequence of mappings) whose keys are double-quoted: new keys follow suit.
+fn quoted_keys(node: &Node) -> bool {
+    match &node.kind {
+        Kind::Map { entries, .. } => {
+            entries.first().is_some_and(|e| matches!(e.key.kind, Kind::Scalar { style: ScalarStyle::DoubleQuoted, .. }))
+        }
+        Kind::Seq { items, .. } => items.first().is_some_and(quoted_keys),
+        _ => false,
     }
 }
 
 /// A JSON-style document: a flow mapping with double-quoted keys.
 fn json_style(node: &Node) -> bool {
     match &node.kind {
-        Kind::Map {
-            flow: true,
-            entries,
-        } => entries.first().is_some_and(|e| {
-            matches!(
-                e.key.kind,
-                Kind::Scalar {
-                    style: ScalarStyle::DoubleQuoted,
-                    ..
-                }
-            )
-        }),
+        Kind::Map { flow: true, entries } => {
+            entries.first().is_some_and(|e| matches!(e.key.kind, Kind::Scalar { style: ScalarStyle::DoubleQuoted, .. }))
+        }
         Kind::Seq { flow: true, items } => items.first().is_some_and(json_style),
         _ => false,
     }
@@ -262,10 +218,7 @@ impl Planner<'_> {
     ) -> Result<(Change, Vec<String>), String> {
         let node = c.node;
         self.editable(node, "the container")?;
-        let near: Vec<&Node> = [node, pod.spec]
-            .into_iter()
-            .chain(pod.chain.iter().rev().copied())
-            .collect();
+        let near: Vec<&Node> = [node, pod.spec].into_iter().chain(pod.chain.iter().rev().copied()).collect();
         let mut change = Change::default();
         let mut new_keys: Vec<(String, New)> = Vec::new();
         let ro = New::map([("readOnlyRootFilesystem", New::Bool(true))]);
@@ -273,36 +226,28 @@ impl Planner<'_> {
             None => new_keys.push(("securityContext".into(), ro.clone())),
             Some(e) if e.value.is_null() => {
                 change.edits.extend(self.set_null(node, e, &ro, &near)?);
-                change.ops.push(Op::Set {
-                    at: c.path.clone(),
-                    key: "securityContext".into(),
-                    value: ro.clone(),
-                });
+                change.ops.push(Op::Set { at: c.path.clone(), key: "securityContext".into(), value: ro.clone() });
             }
             Some(e) if e.value.entries().is_some() => {
                 let sc = &e.value;
                 self.editable(sc, "securityContext")?;
                 match entry(sc, "readOnlyRootFilesystem") {
                     // Only an explicit `false` the user asked us to flip reaches here.
-                    Some(f) => change.edits.push(Edit::replacement(
-                        f.value.start,
-                        f.value.end,
-                        "true".into(),
-                        sc.depth,
-                    )),
+                    Some(f) => {
+                        change.edits.push(Edit::replacement(f.value.start, f.value.end, "true".into(), sc.depth))
+                    }
                     None => {
                         let mut near_sc = vec![sc];
                         near_sc.extend(&near);
                         let key = [("readOnlyRootFilesystem".to_owned(), New::Bool(true))];
-                        change.edits.push(self.insert_keys(sc, &key, &near_sc)?);
+                        change.edits.extend(self.insert_keys(sc, &key, &near_sc)?);
                     }
                 }
                 let at = child(&c.path, "securityContext");
-                change.ops.push(Op::Set {
-                    at,
-                    key: "readOnlyRootFilesystem".into(),
-                    value: New::Bool(true),
-                });
+                change.ops.push(Op::Set { at, key: "readOnlyRootFilesystem".into(), value: New::Bool(true) });
+            }
+            Some(e) if matches!(e.value.kind, Kind::Alias(_)) => {
+                return Err("securityContext is an alias; it cannot be edited without changing what else uses it".into());
             }
             Some(_) => return Err("securityContext is not a mapping".into()),
         }
@@ -329,10 +274,7 @@ impl Planner<'_> {
             if fresh {
                 new_volumes.push(name.clone());
             }
-            items.push(New::map([
-                ("name", New::Str(name)),
-                ("mountPath", New::str(path)),
-            ]));
+            items.push(New::map([("name", New::Str(name)), ("mountPath", New::str(path))]));
         }
         if !items.is_empty() {
             match mounts {
@@ -340,31 +282,18 @@ impl Planner<'_> {
                 Some(e) if e.value.is_null() => {
                     let value = New::Seq(items);
                     change.edits.extend(self.set_null(node, e, &value, &near)?);
-                    change.ops.push(Op::Set {
-                        at: c.path.clone(),
-                        key: "volumeMounts".into(),
-                        value,
-                    });
+                    change.ops.push(Op::Set { at: c.path.clone(), key: "volumeMounts".into(), value });
                 }
                 Some(e) => {
-                    change
-                        .edits
-                        .push(self.append_items(&e.value, &items, &near)?);
-                    change.ops.push(Op::Append {
-                        at: child(&c.path, "volumeMounts"),
-                        items,
-                    });
+                    change.edits.extend(self.append_items(&e.value, &items, &near)?);
+                    change.ops.push(Op::Append { at: child(&c.path, "volumeMounts"), items });
                 }
             }
         }
         if !new_keys.is_empty() {
-            change.edits.push(self.insert_keys(node, &new_keys, &near)?);
+            change.edits.extend(self.insert_keys(node, &new_keys, &near)?);
             for (key, value) in new_keys {
-                change.ops.push(Op::Set {
-                    at: c.path.clone(),
-                    key,
-                    value,
-                });
+                change.ops.push(Op::Set { at: c.path.clone(), key, value });
             }
         }
         Ok((change, new_volumes))
@@ -373,42 +302,24 @@ impl Planner<'_> {
     fn plan_volumes(&self, pod: &PodSpec, names: &[String]) -> Result<Change, String> {
         let spec = pod.spec;
         self.editable(spec, "the pod spec")?;
-        let near: Vec<&Node> = [spec]
-            .into_iter()
-            .chain(pod.chain.iter().rev().copied())
-            .collect();
-        let items: Vec<New> = names
-            .iter()
-            .map(|n| New::map([("name", New::str(n)), ("emptyDir", New::Map(Vec::new()))]))
-            .collect();
+        let near: Vec<&Node> = [spec].into_iter().chain(pod.chain.iter().rev().copied()).collect();
+        let items: Vec<New> =
+            names.iter().map(|n| New::map([("name", New::str(n)), ("emptyDir", New::Map(Vec::new()))])).collect();
         let mut change = Change::default();
         match entry(spec, "volumes") {
             None => {
                 let key = [("volumes".to_owned(), New::Seq(items.clone()))];
-                change.edits.push(self.insert_keys(spec, &key, &near)?);
-                change.ops.push(Op::Set {
-                    at: pod.path.clone(),
-                    key: "volumes".into(),
-                    value: New::Seq(items),
-                });
+                change.edits.extend(self.insert_keys(spec, &key, &near)?);
+                change.ops.push(Op::Set { at: pod.path.clone(), key: "volumes".into(), value: New::Seq(items) });
             }
             Some(e) if e.value.is_null() => {
                 let value = New::Seq(items);
                 change.edits.extend(self.set_null(spec, e, &value, &near)?);
-                change.ops.push(Op::Set {
-                    at: pod.path.clone(),
-                    key: "volumes".into(),
-                    value,
-                });
+                change.ops.push(Op::Set { at: pod.path.clone(), key: "volumes".into(), value });
             }
             Some(e) if e.value.items().is_some() => {
-                change
-                    .edits
-                    .push(self.append_items(&e.value, &items, &near)?);
-                change.ops.push(Op::Append {
-                    at: child(&pod.path, "volumes"),
-                    items,
-                });
+                change.edits.extend(self.append_items(&e.value, &items, &near)?);
+                change.ops.push(Op::Append { at: child(&pod.path, "volumes"), items });
             }
             Some(_) => return Err("the pod's volumes is not a sequence".into()),
         }
@@ -442,27 +353,31 @@ impl Planner<'_> {
     }
 
     fn writer(&self, at: usize, layout: Layout, quote: bool) -> Writer<'static> {
-        Writer {
-            layout,
-            eol: self.src.eol_at(at),
-            quote,
-        }
+        Writer { layout, eol: self.src.eol_at(at), quote }
     }
 
     /// Where a line inserted after a node that ends at `end` goes: the start of the next line
     /// (a trailing comment stays with the line it is on).
     fn after_line(&self, end: usize) -> usize {
-        if end > 0 && self.src.body.as_bytes()[end - 1] == b'\n' {
-            end
-        } else {
-            self.src.next_line_start(end)
-        }
+        if end > 0 && self.src.body.as_bytes()[end - 1] == b'\n' { end } else { self.src.next_line_start(end) }
     }
 
-    /// An insertion of whole lines; at the end of a file without a final newline the line
-    /// break moves to the front so the file still ends without one.
-    fn insert_lines(&self, at: usize, text: String, depth: usize) -> Edit {
+    /// An insertion of whole lines whose first line is indented by `indent`. Full-line comments
+    /// indented deeper than that belong to the block above, so the insertion goes below them.
+    /// At the end of a file without a final newline the line break moves to the front, so the
+    /// file still ends without one.
+    fn insert_lines(&self, at: usize, text: String, depth: usize, indent: usize) -> Edit {
         let body = self.src.body;
+        let mut at = at;
+        while at < body.len() {
+            let next = self.src.next_line_start(at);
+            let line = &body[at..next];
+            let code = line.trim_start_matches(' ');
+            if !(code.starts_with('#') && line.len() - code.len() > indent) {
+                break;
+            }
+            at = next;
+        }
         if at == body.len() && self.src.ends_without_newline() {
             let eol = self.src.eol_at(at);
             let text = format!("{eol}{}", text.strip_suffix(eol).unwrap_or(&text));
@@ -471,21 +386,24 @@ impl Planner<'_> {
         Edit::insertion(at, text, depth)
     }
 
+    /// Indentation column of a block mapping key (its mapping's indentation; a key written
+    /// after an anchor or tag, `- &a name: x`, starts further right).
+    fn key_col(&self, key: &Node) -> usize {
+        key.indent.unwrap_or_else(|| self.src.column(key.start))
+    }
+
     /// Indentation step and sequence style measured from the nearest block collections.
     fn layout(&self, near: &[&Node]) -> Layout {
         let mut layout = Layout::default();
         let (mut step, mut seq) = (None, None);
         for m in near.iter().filter(|m| !m.is_flow()) {
             for e in m.entries().unwrap_or_default() {
-                let key_col = self.src.column(e.key.start);
+                let key_col = self.key_col(&e.key);
                 let key_line = self.src.line_of(e.key.start);
                 match &e.value.kind {
-                    Kind::Map {
-                        flow: false,
-                        entries,
-                    } if step.is_none() => {
+                    Kind::Map { flow: false, entries } if step.is_none() => {
                         if let Some(first) = entries.first() {
-                            let col = self.src.column(first.key.start);
+                            let col = self.key_col(&first.key);
                             if col > key_col && self.src.line_of(first.key.start) > key_line {
                                 step = Some(col - key_col);
                             }
@@ -523,9 +441,11 @@ impl Planner<'_> {
         if first.is_flow() {
             return None;
         }
-        let (dash_col, key_col) = (self.src.column(seq.start), self.src.column(key.key.start));
-        let alone = self.src.line_of(key.key.start) > self.src.line_of(seq.start);
-        (key_col > dash_col).then_some((key_col - dash_col, alone))
+        let (dash_col, key_col) = (self.src.column(seq.start), self.key_col(&key.key));
+        // A lone `-` (nothing but white space after it); `- # note` is an inline item with a label.
+        let dash_line_rest = &self.src.body[seq.start + 1..self.src.next_line_start(seq.start)];
+        let alone = self.src.line_of(key.key.start) > self.src.line_of(seq.start) && dash_line_rest.trim().is_empty();
+        (key_col > dash_col).then(|| (key_col - dash_col, alone))
     }
 
     fn quote_for(&self, node: &Node) -> bool {
@@ -537,30 +457,22 @@ impl Planner<'_> {
     }
 
     /// Add keys at the end of a mapping.
-    fn insert_keys(
-        &self,
-        map: &Node,
-        keys: &[(String, New)],
-        near: &[&Node],
-    ) -> Result<Edit, String> {
+    fn insert_keys(&self, map: &Node, keys: &[(String, New)], near: &[&Node]) -> Result<Vec<Edit>, String> {
         if map.is_flow() {
             let w = self.writer(map.end, self.layout(near), self.quote_for(map));
             return self.flow_insert(map, keys.iter().map(|(k, v)| w.flow_entry(k, v)).collect());
         }
-        let first = map
-            .entries()
-            .and_then(|e| e.first())
-            .ok_or("empty mapping")?;
-        let indent = self.src.column(first.key.start);
+        let first = map.entries().and_then(|e| e.first()).ok_or("empty mapping")?;
+        let indent = self.key_col(&first.key);
         let at = self.after_line(map.end);
-        let w = self.writer(at, self.layout(near), false);
+        let w = self.writer(at, self.layout(near), quoted_keys(map));
         let mut text = String::new();
         w.block_entries(&mut text, keys, indent, None);
-        Ok(self.insert_lines(at, text, map.depth))
+        Ok(vec![self.insert_lines(at, text, map.depth, indent)])
     }
 
     /// Add items at the end of a sequence, in the style of its existing items.
-    fn append_items(&self, seq: &Node, items: &[New], near: &[&Node]) -> Result<Edit, String> {
+    fn append_items(&self, seq: &Node, items: &[New], near: &[&Node]) -> Result<Vec<Edit>, String> {
         self.editable(seq, "the sequence")?;
         let existing = seq.items().unwrap_or_default();
         if existing.iter().any(|n| matches!(n.kind, Kind::Alias(_))) {
@@ -575,25 +487,18 @@ impl Planner<'_> {
             layout.item_offset = offset;
             layout.dash_alone = alone;
         }
-        layout.flow_items = existing
-            .last()
-            .is_some_and(|n| n.entries().is_some() && n.is_flow());
-        let quote = layout.flow_items && existing.last().is_some_and(json_style);
+        layout.flow_items = existing.last().is_some_and(|n| n.entries().is_some() && n.is_flow());
+        let quote = existing.last().is_some_and(quoted_keys);
         let at = self.after_line(seq.end);
         let w = self.writer(at, layout, quote);
         let mut text = String::new();
-        w.block_items(&mut text, items, self.src.column(seq.start));
-        Ok(self.insert_lines(at, text, seq.depth))
+        let dash = self.src.column(seq.start);
+        w.block_items(&mut text, items, dash);
+        Ok(vec![self.insert_lines(at, text, seq.depth, dash)])
     }
 
     /// Give a key whose value is null (`key:`, `key: ~`, `key: null`) a new value.
-    fn set_null(
-        &self,
-        parent: &Node,
-        e: &Entry,
-        value: &New,
-        near: &[&Node],
-    ) -> Result<Vec<Edit>, String> {
+    fn set_null(&self, parent: &Node, e: &Entry, value: &New, near: &[&Node]) -> Result<Vec<Edit>, String> {
         let v = &e.value;
         self.editable(v, "the null value")?;
         let body = self.src.body;
@@ -602,12 +507,7 @@ impl Planner<'_> {
                 return Err("an empty value in a flow mapping cannot be replaced exactly".into());
             }
             let w = self.writer(v.start, self.layout(near), self.quote_for(parent));
-            return Ok(vec![Edit::replacement(
-                v.start,
-                v.end,
-                w.flow(value),
-                v.depth,
-            )]);
+            return Ok(vec![Edit::replacement(v.start, v.end, w.flow(value), v.depth)]);
         }
         let after_key = &body[e.key.end..];
         let colon = e.key.end + after_key.len() - after_key.trim_start_matches([' ', '\t']).len();
@@ -617,10 +517,7 @@ impl Planner<'_> {
         let mut edits = Vec::new();
         let mut last = colon + 1;
         if v.end > v.start {
-            if !body[colon + 1..v.start]
-                .chars()
-                .all(|c| c == ' ' || c == '\t')
-            {
+            if !body[colon + 1..v.start].chars().all(|c| c == ' ' || c == '\t') {
                 return Err("the null value is not on its key's line".into());
             }
             edits.push(Edit::deletion(colon + 1, v.end, v.depth));
@@ -628,92 +525,91 @@ impl Planner<'_> {
         }
         let at = self.after_line(last);
         let layout = self.layout(near);
-        let w = self.writer(at, layout, false);
-        let key_col = self.src.column(e.key.start);
+        let w = self.writer(at, layout, quoted_keys(parent));
+        let key_col = self.key_col(&e.key);
         let mut text = String::new();
-        match value {
-            New::Map(entries) => {
-                w.block_entries(&mut text, entries, key_col + layout.map_step, None)
-            }
-            New::Seq(items) => w.block_items(&mut text, items, key_col + layout.seq_offset),
+        let indent = match value {
+            New::Map(_) => key_col + layout.map_step,
+            New::Seq(_) => key_col + layout.seq_offset,
             _ => return Err("internal: a scalar replacement for a null".into()),
+        };
+        match value {
+            New::Map(entries) => w.block_entries(&mut text, entries, indent, None),
+            New::Seq(items) => w.block_items(&mut text, items, indent),
+            _ => {}
         }
-        edits.push(self.insert_lines(at, text, v.depth));
+        edits.push(self.insert_lines(at, text, v.depth, indent));
         Ok(edits)
     }
 
-    /// Add comma-separated pieces at the end of a flow mapping or sequence.
-    fn flow_insert(&self, node: &Node, pieces: Vec<String>) -> Result<Edit, String> {
+    /// Add comma-separated pieces at the end of a flow mapping or sequence. On one line they
+    /// follow the last entry; in a multi-line collection each goes on its own line at the last
+    /// entry's column, below a comment that ends the last entry's line. A trailing comma is kept.
+    fn flow_insert(&self, node: &Node, pieces: Vec<String>) -> Result<Vec<Edit>, String> {
         let body = self.src.body;
-        let close = node
-            .end
-            .checked_sub(1)
-            .filter(|&i| matches!(body.as_bytes()[i], b'}' | b']'));
+        let close = node.end.checked_sub(1).filter(|&i| matches!(body.as_bytes()[i], b'}' | b']'));
         let close = close.ok_or("cannot find the end of the flow collection")?;
-        let (first, last_start, last_end) = match &node.kind {
-            Kind::Map { entries, .. } => match (entries.first(), entries.last()) {
-                (Some(f), Some(l)) => {
-                    let end = if l.value.end > l.value.start {
-                        l.value.end
-                    } else {
-                        l.key.end
-                    };
-                    (f.key.start, l.key.start, end)
-                }
-                _ => {
-                    return Ok(Edit::insertion(
-                        node.start + 1,
-                        pieces.join(", "),
-                        node.depth,
-                    ));
-                }
-            },
-            Kind::Seq { items, .. } => match (items.first(), items.last()) {
-                (Some(f), Some(l)) => (f.start, l.start, l.end),
-                _ => {
-                    return Ok(Edit::insertion(
-                        node.start + 1,
-                        pieces.join(", "),
-                        node.depth,
-                    ));
-                }
-            },
+        let last = match &node.kind {
+            Kind::Map { entries, .. } => entries.first().zip(entries.last()).map(|(f, l)| {
+                let end = if l.value.end > l.value.start { l.value.end } else { l.key.end };
+                (f.key.start, l.key.start, end)
+            }),
+            Kind::Seq { items, .. } => items.first().zip(items.last()).map(|(f, l)| (f.start, l.start, l.end)),
             _ => return Err("not a collection".into()),
         };
-        let multiline = self.src.line_of(first) != self.src.line_of(node.start);
+        let Some((first, last_start, last_end)) = last else {
+            return Ok(vec![Edit::insertion(node.start + 1, pieces.join(", "), node.depth)]);
+        };
+        let comma = code_comma(&body[last_end..close]).map(|i| last_end + i);
+        let after = comma.map_or(last_end, |c| c + 1);
+        if self.src.line_of(first) == self.src.line_of(node.start) {
+            let text: String = match comma {
+                Some(_) => pieces.iter().map(|p| format!(" {p},")).collect(),
+                None => pieces.iter().map(|p| format!(", {p}")).collect(),
+            };
+            return Ok(vec![Edit::insertion(after, text, node.depth)]);
+        }
         let eol = self.src.eol_at(self.src.next_line_start(last_end));
         let indent = " ".repeat(self.src.column(last_start));
-        let trailing_comma = body[last_end..close].lines().any(|l| {
-            let code = l.split(" #").next().unwrap_or("");
-            !code.trim_start().starts_with('#') && code.contains(',')
-        });
-        let text: String = if trailing_comma {
-            let at = last_end + body[last_end..close].find(',').unwrap_or(0) + 1;
-            let t = pieces
-                .iter()
-                .map(|p| {
-                    if multiline {
-                        format!("{eol}{indent}{p},")
-                    } else {
-                        format!(" {p},")
-                    }
-                })
-                .collect();
-            return Ok(Edit::insertion(at, t, node.depth));
-        } else {
-            pieces
-                .iter()
-                .map(|p| {
-                    if multiline {
-                        format!(",{eol}{indent}{p}")
-                    } else {
-                        format!(", {p}")
-                    }
-                })
-                .collect()
-        };
-        Ok(Edit::insertion(last_end, text, node.depth))
+        let line_end = self.src.next_line_start(after).min(close);
+        if !body[after..line_end].trim_start().starts_with('#') {
+            let text: String = match comma {
+                Some(_) => pieces.iter().map(|p| format!("{eol}{indent}{p},")).collect(),
+                None => pieces.iter().map(|p| format!(",{eol}{indent}{p}")).collect(),
+            };
+            return Ok(vec![Edit::insertion(after, text, node.depth)]);
+        }
+        // `last: 1  # comment`: the comma goes before the comment, the new entries below it.
+        let mut edits = Vec::new();
+        if comma.is_none() {
+            edits.push(Edit::insertion(last_end, ",".into(), node.depth));
+        }
+        let n = pieces.len();
+        let text: String = pieces
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("{indent}{p}{}{eol}", if comma.is_some() || i + 1 < n { "," } else { "" }))
+            .collect();
+        edits.push(Edit::insertion(self.src.next_line_start(after), text, node.depth));
+        Ok(edits)
     }
+}
+
+/// Offset of the first comma in `text` (between a flow collection's last entry and its
+/// closing bracket) that is not inside a comment.
+fn code_comma(text: &str) -> Option<usize> {
+    let mut in_comment = false;
+    let mut prev = ' ';
+    for (i, c) in text.char_indices() {
+        match c {
+            '\n' => in_comment = false,
+            '#' if prev.is_whitespace() => in_comment = true,
+            ',' if !in_comment => return Some(i),
+            _ => {}
+        }
+        prev = c;
+    }
+    None
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Decide what each container is: read-only, fixable, an explicit opt-out, or not applicable.
 
-use crate::tree::{Kind, Node};
+use crate::tree::{Document, Kind, Node};
 use crate::workload::{Container, PodSpec};
 
 /// Images that usually need a writable root filesystem (databases and other stateful
@@ -59,6 +59,10 @@ pub const DEFAULT_STATEFUL_IMAGES: &[&str] = &[
     "vitess*",
 ];
 
+/// Images that match a stateful pattern by name but are stateless helpers (metrics exporters,
+/// operators), e.g. `postgres-exporter`, `redis-operator`.
+pub const STATELESS_EXCEPTIONS: &[&str] = &["*exporter*", "*operator*"];
+
 /// Annotation keys a user may already have written to opt a workload out of this check.
 /// Each returns the reason to report when it applies.
 fn opt_out(key: &str, value: &str) -> Option<String> {
@@ -66,25 +70,19 @@ fn opt_out(key: &str, value: &str) -> Option<String> {
     let named = |v: &str| Some(format!("annotation {key}: {v}"));
     match key {
         "kube-rofs.io/skip" => named(value),
-        "ignore-check.kube-linter.io/no-read-only-root-fs"
-        | "ignore-check.kube-linter.io/read-only-root-fs" => named(value),
-        "polaris.fairwinds.com/exempt" | "polaris.fairwinds.com/readOnlyRootFilesystem-exempt"
-            if truthy =>
-        {
+        "ignore-check.kube-linter.io/no-read-only-root-fs" | "ignore-check.kube-linter.io/read-only-root-fs" => {
+            named(value)
+        }
+        "polaris.fairwinds.com/exempt" | "polaris.fairwinds.com/readOnlyRootFilesystem-exempt" if truthy => {
             named(value)
         }
         "kube-score/ignore"
-            if value
-                .split(',')
-                .any(|c| c.trim() == "container-security-context-readonlyrootfilesystem") =>
+            if value.split(',').any(|c| c.trim() == "container-security-context-readonlyrootfilesystem") =>
         {
             named(value)
         }
         _ if (key.starts_with("checkov.io/skip") || key.starts_with("bridgecrew.io/skip"))
-            && value
-                .split('=')
-                .next()
-                .is_some_and(|id| id.trim() == "CKV_K8S_22") =>
+            && value.split('=').next().is_some_and(|id| id.trim() == "CKV_K8S_22") =>
         {
             named(value)
         }
@@ -110,10 +108,7 @@ pub enum Status {
 impl Status {
     /// Counted in the denominator of the audit ratio.
     pub fn counts(&self) -> bool {
-        matches!(
-            self,
-            Status::ReadOnly | Status::Writable | Status::Refused(_)
-        )
+        matches!(self, Status::ReadOnly | Status::Writable | Status::Refused(_))
     }
 }
 
@@ -126,10 +121,7 @@ pub struct Policy {
 impl Default for Policy {
     fn default() -> Self {
         Policy {
-            stateful_images: DEFAULT_STATEFUL_IMAGES
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            stateful_images: DEFAULT_STATEFUL_IMAGES.iter().map(|s| s.to_string()).collect(),
             fix_explicit_false: false,
         }
     }
@@ -143,36 +135,28 @@ enum Flag {
     Other(String),
 }
 
-fn flag(container: &Node) -> Flag {
-    let Some(sc) = container.get("securityContext") else {
-        return Flag::Absent;
-    };
-    let Some(v) = sc.get("readOnlyRootFilesystem") else {
-        return Flag::Absent;
-    };
+/// Read through aliases: an audit may follow `*sc`, only the editor may not.
+fn flag(doc: &Document, container: &Node) -> Flag {
+    let container = doc.resolve(container);
+    let Some(sc) = container.get("securityContext").map(|n| doc.resolve(n)) else { return Flag::Absent };
+    let Some(v) = sc.get("readOnlyRootFilesystem").map(|n| doc.resolve(n)) else { return Flag::Absent };
     match &v.kind {
-        Kind::Scalar {
-            value,
-            style: granit_parser::ScalarStyle::Plain,
-        } => match value.as_str() {
+        Kind::Scalar { value, style: granit_parser::ScalarStyle::Plain } => match value.as_str() {
             "true" | "True" | "TRUE" => Flag::True,
             "false" | "False" | "FALSE" => Flag::False,
             other => Flag::Other(other.to_owned()),
         },
         Kind::Scalar { value, .. } => Flag::Other(format!("\"{value}\" (a string)")),
-        Kind::Alias(_) => Flag::Other("an alias".into()),
         _ => Flag::Other("a collection".into()),
     }
 }
 
 impl Policy {
-    pub fn classify(&self, pod: &PodSpec, c: &Container) -> Status {
-        if c.node.entries().is_none() {
-            return Status::Refused(
-                "container is not a mapping (alias or scalar); cannot edit it exactly".into(),
-            );
+    pub fn classify(&self, doc: &Document, pod: &PodSpec, c: &Container) -> Status {
+        if doc.resolve(c.node).entries().is_none() {
+            return Status::Refused("the container is not a mapping".into());
         }
-        match flag(c.node) {
+        match flag(doc, c.node) {
             Flag::True => return Status::ReadOnly,
             Flag::False if !self.fix_explicit_false => return Status::ExplicitFalse,
             Flag::Other(v) => {
@@ -195,10 +179,10 @@ impl Policy {
         let repo = image.split('@').next().unwrap_or(image);
         let last = repo.rsplit('/').next().unwrap_or(repo);
         let name = last.split(':').next().unwrap_or(last).to_ascii_lowercase();
-        self.stateful_images
-            .iter()
-            .map(String::as_str)
-            .find(|p| glob(p, &name))
+        if STATELESS_EXCEPTIONS.iter().any(|p| glob(p, &name)) {
+            return None;
+        }
+        self.stateful_images.iter().map(String::as_str).find(|p| glob(p, &name))
     }
 }
 
@@ -234,6 +218,9 @@ mod tests {
         assert!(p.stateful_match("quay.io/coreos/etcd-amd64:v3").is_some());
         assert!(p.stateful_match("localhost:5000/redis").is_some());
         assert!(p.stateful_match("oliver006/redis_exporter:v1").is_none());
+        assert!(p.stateful_match("quay.io/prometheuscommunity/postgres-exporter").is_none());
+        assert!(p.stateful_match("danielqsj/kafka-exporter:latest").is_none());
+        assert!(p.stateful_match("spotahome/redis-operator:v1").is_none());
         assert!(p.stateful_match("nginx:1.25").is_none());
     }
 
@@ -242,11 +229,7 @@ mod tests {
         assert!(opt_out("checkov.io/skip3", "CKV_K8S_22=needs to write").is_some());
         assert!(opt_out("checkov.io/skip1", "CKV_K8S_20=other").is_none());
         assert!(
-            opt_out(
-                "kube-score/ignore",
-                "pod-probes, container-security-context-readonlyrootfilesystem"
-            )
-            .is_some()
+            opt_out("kube-score/ignore", "pod-probes, container-security-context-readonlyrootfilesystem").is_some()
         );
         assert!(opt_out("polaris.fairwinds.com/exempt", "false").is_none());
         assert!(opt_out("kube-rofs.io/skip", "legacy app writes to /opt").is_some());

@@ -12,12 +12,7 @@ pub enum New {
 
 impl New {
     pub fn map<const N: usize>(entries: [(&str, New); N]) -> New {
-        New::Map(
-            entries
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-        )
+        New::Map(entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
     }
 
     pub fn str(s: &str) -> New {
@@ -42,13 +37,7 @@ pub struct Layout {
 
 impl Default for Layout {
     fn default() -> Self {
-        Layout {
-            map_step: 2,
-            seq_offset: 0,
-            item_offset: 2,
-            dash_alone: false,
-            flow_items: false,
-        }
+        Layout { map_step: 2, seq_offset: 0, item_offset: 2, dash_alone: false, flow_items: false }
     }
 }
 
@@ -87,12 +76,7 @@ impl Writer<'_> {
                     out.push_str(&format!("{lead}{}:{}", self.scalar(key), self.eol));
                     self.block_items(out, items, indent + self.layout.seq_offset);
                 }
-                _ => out.push_str(&format!(
-                    "{lead}{}: {}{}",
-                    self.scalar(key),
-                    self.flow(value),
-                    self.eol
-                )),
+                _ => out.push_str(&format!("{lead}{}: {}{}", self.scalar(key), self.flow(value), self.eol)),
             }
         }
     }
@@ -111,12 +95,7 @@ impl Writer<'_> {
                         self.block_entries(out, e, dash + l.item_offset.max(2), Some(lead));
                     }
                 }
-                _ => out.push_str(&format!(
-                    "{}- {}{}",
-                    spaces(dash),
-                    self.flow(item),
-                    self.eol
-                )),
+                _ => out.push_str(&format!("{}- {}{}", spaces(dash), self.flow(item), self.eol)),
             }
         }
     }
@@ -165,23 +144,10 @@ impl Writer<'_> {
 fn plain_safe(s: &str) -> bool {
     let special = matches!(
         s.to_ascii_lowercase().as_str(),
-        "" | "~"
-            | "null"
-            | "true"
-            | "false"
-            | "yes"
-            | "no"
-            | "on"
-            | "off"
-            | "y"
-            | "n"
-            | ".nan"
-            | ".inf"
-            | "-.inf"
+        "" | "~" | "null" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | ".nan" | ".inf" | "-.inf"
     );
     !special
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-'))
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-'))
         && !s.starts_with(['-', '.'])
         && s.parse::<f64>().is_err()
         && !s.starts_with(|c: char| c.is_ascii_digit())
@@ -197,11 +163,7 @@ mod tests {
 
     #[test]
     fn block_items_follow_the_layout() {
-        let mut w = Writer {
-            layout: Layout::default(),
-            eol: "\n",
-            quote: false,
-        };
+        let mut w = Writer { layout: Layout::default(), eol: "\n", quote: false };
         let mut out = String::new();
         w.block_items(&mut out, &[mount()], 4);
         assert_eq!(out, "    - name: tmp\n      mountPath: /tmp\n");
@@ -214,43 +176,19 @@ mod tests {
 
     #[test]
     fn nested_block_entries_and_json_flow() {
-        let w = Writer {
-            layout: Layout {
-                map_step: 4,
-                ..Layout::default()
-            },
-            eol: "\r\n",
-            quote: false,
-        };
+        let w = Writer { layout: Layout { map_step: 4, ..Layout::default() }, eol: "\r\n", quote: false };
         let mut out = String::new();
         let sc = New::map([("readOnlyRootFilesystem", New::Bool(true))]);
         w.block_entries(&mut out, &[("securityContext".into(), sc.clone())], 2, None);
-        assert_eq!(
-            out,
-            "  securityContext:\r\n      readOnlyRootFilesystem: true\r\n"
-        );
-        let j = Writer {
-            layout: Layout::default(),
-            eol: "\n",
-            quote: true,
-        };
-        assert_eq!(
-            j.flow_entry("securityContext", &sc),
-            "\"securityContext\": {\"readOnlyRootFilesystem\": true}"
-        );
-        assert_eq!(
-            j.flow(&New::map([("emptyDir", New::Map(vec![]))])),
-            "{\"emptyDir\": {}}"
-        );
+        assert_eq!(out, "  securityContext:\r\n      readOnlyRootFilesystem: true\r\n");
+        let j = Writer { layout: Layout::default(), eol: "\n", quote: true };
+        assert_eq!(j.flow_entry("securityContext", &sc), "\"securityContext\": {\"readOnlyRootFilesystem\": true}");
+        assert_eq!(j.flow(&New::map([("emptyDir", New::Map(vec![]))])), "{\"emptyDir\": {}}");
     }
 
     #[test]
     fn ambiguous_strings_are_quoted() {
-        let w = Writer {
-            layout: Layout::default(),
-            eol: "\n",
-            quote: false,
-        };
+        let w = Writer { layout: Layout::default(), eol: "\n", quote: false };
         assert_eq!(w.scalar("/var/log/app"), "/var/log/app");
         assert_eq!(w.scalar("on"), "\"on\"");
         assert_eq!(w.scalar("1e3"), "\"1e3\"");

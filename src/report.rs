@@ -45,11 +45,7 @@ impl Tally {
     }
 
     pub fn audit_line(&self) -> String {
-        format!(
-            "{} of {} containers use read-only root filesystem.",
-            self.read_only,
-            self.counted()
-        )
+        format!("{} of {} containers use read-only root filesystem.", self.read_only, self.counted())
     }
 
     pub fn excluded_line(&self) -> String {
@@ -61,13 +57,7 @@ impl Tally {
 }
 
 fn who(f: &Finding) -> String {
-    format!(
-        "{} {}, {} '{}'",
-        f.kind,
-        f.name,
-        container_word(f.list),
-        f.container
-    )
+    format!("{} {}, {} '{}'", f.kind, f.name, container_word(f.list), f.container)
 }
 
 fn container_word(list: &str) -> &'static str {
@@ -93,8 +83,5 @@ pub fn finding_line(path: &str, f: &Finding, fixed: bool) -> Option<String> {
 }
 
 pub fn unreachable_line(path: &str, u: &Unreachable) -> String {
-    format!(
-        "{path}:{}: {} {}: not checked: {}",
-        u.pos, u.kind, u.name, u.reason
-    )
+    format!("{path}:{}: {} {}: not checked: {}", u.pos, u.kind, u.name, u.reason)
 }

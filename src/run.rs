@@ -49,17 +49,11 @@ struct FileRun {
 fn run_one(input: &Input, stdin: &[u8], settings: &Settings) -> FileRun {
     let (path, bytes) = match input {
         Input::Stdin => ("-".to_owned(), Ok(stdin.to_vec())),
-        Input::File(p) => (
-            discover::display_path(p),
-            std::fs::read(p).map_err(|e| format!(" error: cannot read: {e}")),
-        ),
+        Input::File(p) => {
+            (discover::display_path(p), std::fs::read(p).map_err(|e| format!(" error: cannot read: {e}")))
+        }
     };
-    let mut run = FileRun {
-        path,
-        outcome: Err(String::new()),
-        output: Vec::new(),
-        write_error: None,
-    };
+    let mut run = FileRun { path, outcome: Err(String::new()), output: Vec::new(), write_error: None };
     let bytes = match bytes {
         Ok(b) => b,
         Err(e) => {
@@ -70,11 +64,7 @@ fn run_one(input: &Input, stdin: &[u8], settings: &Settings) -> FileRun {
     let outcome = match fixer::process(&bytes, &settings.options) {
         Ok(o) => o,
         Err(e) => {
-            let sep = if matches!(e, fixer::FileError::Verify { .. }) {
-                " "
-            } else {
-                ""
-            };
+            let sep = if matches!(e, fixer::FileError::Verify { .. }) { " " } else { "" };
             run.outcome = Err(format!("{sep}{e}"));
             return run;
         }
@@ -99,34 +89,18 @@ fn run_one(input: &Input, stdin: &[u8], settings: &Settings) -> FileRun {
 }
 
 /// Run and print; returns the exit code.
-pub fn run(
-    settings: &Settings,
-    stdin: &mut dyn Read,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> io::Result<Exit> {
+pub fn run(settings: &Settings, stdin: &mut dyn Read, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exit> {
     let (inputs, walk_errors) = discover::discover(&settings.paths);
     let mut stdin_bytes = Vec::new();
     if inputs.contains(&Input::Stdin) {
-        stdin
-            .read_to_end(&mut stdin_bytes)
-            .context("reading standard input")
-            .map_err(io::Error::other)?;
+        stdin.read_to_end(&mut stdin_bytes).context("reading standard input").map_err(io::Error::other)?;
     }
-    let runs: Vec<FileRun> = inputs
-        .par_iter()
-        .map(|i| run_one(i, &stdin_bytes, settings))
-        .collect();
+    let runs: Vec<FileRun> = inputs.par_iter().map(|i| run_one(i, &stdin_bytes, settings)).collect();
 
     let mut tally = Tally::default();
     for e in &walk_errors {
         tally.errors += 1;
-        writeln!(
-            err,
-            "{}: error: {}",
-            discover::display_path(&e.path),
-            e.message
-        )?;
+        writeln!(err, "{}: error: {}", discover::display_path(&e.path), e.message)?;
     }
     let fixed_words = settings.mode == Mode::Fix;
     for r in &runs {
@@ -173,21 +147,11 @@ pub fn run(
                     Exit::Ok
                 }
                 Some(r) if r >= settings.threshold => {
-                    writeln!(
-                        out,
-                        "PASS: {} >= {} threshold.",
-                        pct(r),
-                        pct(settings.threshold)
-                    )?;
+                    writeln!(out, "PASS: {} >= {} threshold.", pct(r), pct(settings.threshold))?;
                     Exit::Ok
                 }
                 Some(r) => {
-                    writeln!(
-                        out,
-                        "FAIL: {} < {} threshold.",
-                        pct(r),
-                        pct(settings.threshold)
-                    )?;
+                    writeln!(out, "FAIL: {} < {} threshold.", pct(r), pct(settings.threshold))?;
                     Exit::Findings
                 }
             }
@@ -201,11 +165,7 @@ pub fn run(
                 tally.files,
                 rest(&tally)
             )?;
-            if tally.changed_files > 0 {
-                Exit::Findings
-            } else {
-                Exit::Ok
-            }
+            if tally.changed_files > 0 { Exit::Findings } else { Exit::Ok }
         }
         Mode::Fix => {
             let summary = format!(

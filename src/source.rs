@@ -35,10 +35,7 @@ const BOM: &str = "\u{feff}";
 impl<'a> Source<'a> {
     pub fn decode(bytes: &'a [u8]) -> Result<Source<'a>, NotUtf8> {
         if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
-            return Err(NotUtf8 {
-                pos: Pos { line: 1, col: 1 },
-                utf16: true,
-            });
+            return Err(NotUtf8 { pos: Pos { line: 1, col: 1 }, utf16: true });
         }
         let text = match std::str::from_utf8(bytes) {
             Ok(t) => t,
@@ -48,10 +45,7 @@ impl<'a> Source<'a> {
                 let good = std::str::from_utf8(good).unwrap_or_default();
                 let line = good.matches('\n').count() + 1;
                 let col = good.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-                return Err(NotUtf8 {
-                    pos: Pos { line, col },
-                    utf16: false,
-                });
+                return Err(NotUtf8 { pos: Pos { line, col }, utf16: false });
             }
         };
         let (bom, body) = match text.strip_prefix(BOM) {
@@ -64,11 +58,7 @@ impl<'a> Source<'a> {
     fn with_bom(bom: &'a str, body: &'a str) -> Source<'a> {
         let mut line_starts = vec![0];
         line_starts.extend(body.match_indices('\n').map(|(i, _)| i + 1));
-        Source {
-            bom,
-            body,
-            line_starts,
-        }
+        Source { bom, body, line_starts }
     }
 
     /// 0-based line index of a byte offset.
@@ -89,24 +79,15 @@ impl<'a> Source<'a> {
     pub fn pos(&self, offset: usize) -> Pos {
         let line = self.line_of(offset);
         let start = self.line_starts[line];
-        let col = self.body[start..offset.min(self.body.len())]
-            .chars()
-            .count()
-            + 1;
-        Pos {
-            line: line + 1,
-            col,
-        }
+        let col = self.body[start..offset.min(self.body.len())].chars().count() + 1;
+        Pos { line: line + 1, col }
     }
 
     /// Offset where a new line inserted after the line holding `offset` starts: just past the
     /// next `\n`, or the end of the text when that line is the last one.
     pub fn next_line_start(&self, offset: usize) -> usize {
         let line = self.line_of(offset);
-        self.line_starts
-            .get(line + 1)
-            .copied()
-            .unwrap_or(self.body.len())
+        self.line_starts.get(line + 1).copied().unwrap_or(self.body.len())
     }
 
     /// True when the text does not end with a line break (insertions at the end must add one).

@@ -16,6 +16,9 @@ pub struct Node {
     pub end: usize,
     /// Number of collections enclosing this node within its document.
     pub depth: usize,
+    /// For a block mapping key: the mapping's indentation column (it differs from the key's
+    /// own column when the key carries an anchor or tag, as in `- &a name: x`).
+    pub indent: Option<usize>,
     /// Anchor id (`&name`), 0 when none. Ids are unique within a file.
     pub anchor: usize,
     pub tagged: bool,
@@ -80,10 +83,7 @@ impl Node {
     }
 
     pub fn is_flow(&self) -> bool {
-        matches!(
-            self.kind,
-            Kind::Seq { flow: true, .. } | Kind::Map { flow: true, .. }
-        )
+        matches!(self.kind, Kind::Seq { flow: true, .. } | Kind::Map { flow: true, .. })
     }
 
     pub fn entries(&self) -> Option<&[Entry]> {
@@ -101,35 +101,42 @@ impl Node {
     }
 
     /// Every entry whose key is the plain string `key` (more than one means a duplicate key).
-    pub fn get_all<'n, 'k>(
-        &'n self,
-        key: &'k str,
-    ) -> impl Iterator<Item = &'n Entry> + use<'n, 'k> {
-        self.entries()
-            .unwrap_or_default()
-            .iter()
-            .filter(move |e| e.key.as_str() == Some(key))
+    pub fn get_all<'n, 'k>(&'n self, key: &'k str) -> impl Iterator<Item = &'n Entry> + use<'n, 'k> {
+        self.entries().unwrap_or_default().iter().filter(move |e| e.key.as_str() == Some(key))
     }
 
     /// The value of `key` in a mapping (the first one if the key is duplicated).
     pub fn get(&self, key: &str) -> Option<&Node> {
-        self.entries()?
-            .iter()
-            .find(|e| e.key.as_str() == Some(key))
-            .map(|e| &e.value)
+        self.entries()?.iter().find(|e| e.key.as_str() == Some(key)).map(|e| &e.value)
+    }
+}
+
+impl Document {
+    /// The node an alias refers to (the node itself when it is not an alias).
+    pub fn resolve<'n>(&'n self, node: &'n Node) -> &'n Node {
+        match (&node.kind, &self.root) {
+            (Kind::Alias(id), Some(root)) => find_anchor(root, *id).unwrap_or(node),
+            _ => node,
+        }
+    }
+}
+
+fn find_anchor(node: &Node, id: usize) -> Option<&Node> {
+    if node.anchor == id {
+        return Some(node);
+    }
+    match &node.kind {
+        Kind::Seq { items, .. } => items.iter().find_map(|n| find_anchor(n, id)),
+        Kind::Map { entries, .. } => {
+            entries.iter().find_map(|e| find_anchor(&e.key, id).or_else(|| find_anchor(&e.value, id)))
+        }
+        _ => None,
     }
 }
 
 enum Open {
-    Seq {
-        node: Node,
-        items: Vec<Node>,
-    },
-    Map {
-        node: Node,
-        entries: Vec<Entry>,
-        key: Option<Node>,
-    },
+    Seq { node: Node, items: Vec<Node> },
+    Map { node: Node, entries: Vec<Entry>, key: Option<Node> },
 }
 
 /// Parse every document of `src`. Aliases are not expanded; nesting is bounded by the parser.
@@ -148,15 +155,9 @@ pub fn parse(src: &Source) -> Result<Tree, SyntaxError> {
             let m = e.marker();
             let pos = match m.byte_offset() {
                 Some(b) if b <= text.len() => src.pos(b),
-                _ => Pos {
-                    line: m.line(),
-                    col: m.col() + 1,
-                },
+                _ => Pos { line: m.line(), col: m.col() + 1 },
             };
-            SyntaxError {
-                pos,
-                message: e.info(),
-            }
+            SyntaxError { pos, message: e.info() }
         })?;
         let start = span.start.byte_offset().unwrap_or(0);
         let end = span.end.byte_offset().unwrap_or(start);
@@ -168,10 +169,7 @@ pub fn parse(src: &Source) -> Result<Tree, SyntaxError> {
                 None
             }
             Event::DocumentEnd => {
-                docs.push(Document {
-                    root: root.take(),
-                    aliased: std::mem::take(&mut aliased),
-                });
+                docs.push(Document { root: root.take(), aliased: std::mem::take(&mut aliased) });
                 None
             }
             Event::Scalar(value, style, anchor, tag) => {
@@ -180,69 +178,25 @@ pub fn parse(src: &Source) -> Result<Tree, SyntaxError> {
                 } else {
                     end
                 };
-                let kind = Kind::Scalar {
-                    value: value.into_owned(),
-                    style,
-                };
-                Some(Node {
-                    start,
-                    end,
-                    depth,
-                    anchor,
-                    tagged: tag.is_some(),
-                    kind,
-                })
+                let kind = Kind::Scalar { value: value.into_owned(), style };
+                Some(Node { start, end, depth, indent: span.indent, anchor, tagged: tag.is_some(), kind })
             }
             Event::Alias(id) => {
                 aliased.insert(id);
-                Some(Node {
-                    start,
-                    end,
-                    depth,
-                    anchor: 0,
-                    tagged: false,
-                    kind: Kind::Alias(id),
-                })
+                Some(Node { start, end, depth, indent: None, anchor: 0, tagged: false, kind: Kind::Alias(id) })
             }
             Event::SequenceStart(style, anchor, tag) => {
                 let flow = style == granit_parser::StructureStyle::Flow;
-                let kind = Kind::Seq {
-                    flow,
-                    items: Vec::new(),
-                };
-                let node = Node {
-                    start,
-                    end: start,
-                    depth,
-                    anchor,
-                    tagged: tag.is_some(),
-                    kind,
-                };
-                stack.push(Open::Seq {
-                    node,
-                    items: Vec::new(),
-                });
+                let kind = Kind::Seq { flow, items: Vec::new() };
+                let node = Node { start, end: start, depth, indent: None, anchor, tagged: tag.is_some(), kind };
+                stack.push(Open::Seq { node, items: Vec::new() });
                 None
             }
             Event::MappingStart(style, anchor, tag) => {
                 let flow = style == granit_parser::StructureStyle::Flow;
-                let kind = Kind::Map {
-                    flow,
-                    entries: Vec::new(),
-                };
-                let node = Node {
-                    start,
-                    end: start,
-                    depth,
-                    anchor,
-                    tagged: tag.is_some(),
-                    kind,
-                };
-                stack.push(Open::Map {
-                    node,
-                    entries: Vec::new(),
-                    key: None,
-                });
+                let kind = Kind::Map { flow, entries: Vec::new() };
+                let node = Node { start, end: start, depth, indent: None, anchor, tagged: tag.is_some(), kind };
+                stack.push(Open::Map { node, entries: Vec::new(), key: None });
                 None
             }
             Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
@@ -252,31 +206,16 @@ pub fn parse(src: &Source) -> Result<Tree, SyntaxError> {
                     } else {
                         node.end = items.last().map_or(node.start, |n| n.end);
                         // An indentless sequence starts at its first item, not at the `-`.
-                        if let Some(dash) = items
-                            .first()
-                            .and_then(|first| dash_before(text, first.start))
-                        {
+                        if let Some(dash) = items.first().and_then(|first| dash_before(text, first.start)) {
                             node.start = dash;
                         }
                     }
-                    node.kind = Kind::Seq {
-                        flow: node.is_flow(),
-                        items,
-                    };
+                    node.kind = Kind::Seq { flow: node.is_flow(), items };
                     Some(node)
                 }
-                Some(Open::Map {
-                    mut node, entries, ..
-                }) => {
-                    node.end = if node.is_flow() {
-                        end
-                    } else {
-                        entries.last().map_or(node.start, |e| e.value.end)
-                    };
-                    node.kind = Kind::Map {
-                        flow: node.is_flow(),
-                        entries,
-                    };
+                Some(Open::Map { mut node, entries, .. }) => {
+                    node.end = if node.is_flow() { end } else { entries.last().map_or(node.start, |e| e.value.end) };
+                    node.kind = Kind::Map { flow: node.is_flow(), entries };
                     Some(node)
                 }
                 None => None,
@@ -287,10 +226,7 @@ pub fn parse(src: &Source) -> Result<Tree, SyntaxError> {
             match stack.last_mut() {
                 Some(Open::Seq { items, .. }) => items.push(node),
                 Some(Open::Map { entries, key, .. }) => match key.take() {
-                    Some(k) => entries.push(Entry {
-                        key: k,
-                        value: node,
-                    }),
+                    Some(k) => entries.push(Entry { key: k, value: node }),
                     None => *key = Some(node),
                 },
                 None => root = Some(node),
@@ -300,11 +236,29 @@ pub fn parse(src: &Source) -> Result<Tree, SyntaxError> {
     Ok(Tree { docs })
 }
 
-/// The `-` that introduces a block sequence item starting at `item`: the first character
-/// before it that is not white space (None when something else, e.g. an anchor, is there).
+/// The `-` that introduces a block sequence item starting at `item`: the last character before
+/// it that is neither white space nor part of a comment (None when something else, e.g. an
+/// anchor, is there).
 fn dash_before(text: &str, item: usize) -> Option<usize> {
-    let before = text[..item].trim_end_matches([' ', '\t', '\r', '\n']);
-    before.ends_with('-').then(|| before.len() - 1)
+    let mut end = item;
+    loop {
+        let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+        let line = &text[line_start..end];
+        let code = line[..comment_start(line).unwrap_or(line.len())].trim_end();
+        if !code.trim_start().is_empty() {
+            return code.ends_with('-').then(|| line_start + code.len() - 1);
+        }
+        if line_start == 0 {
+            return None;
+        }
+        end = line_start - 1;
+    }
+}
+
+/// Where a comment starts in a line of block structure (`#` at the start or after a blank).
+fn comment_start(line: &str) -> Option<usize> {
+    let b = line.as_bytes();
+    (0..b.len()).find(|&i| b[i] == b'#' && (i == 0 || matches!(b[i - 1], b' ' | b'\t')))
 }
 
 /// Where a block scalar's content really ends. The parser's span runs past the final line
@@ -318,10 +272,10 @@ fn block_scalar_end(text: &str, start: usize, end: usize, value: &str) -> usize 
         _ => return end,
     };
     let body = value.strip_suffix('\n').unwrap_or(value);
-    if body.len() == value.len() || body.ends_with(['\n', ' ', '\t']) {
-        return cut; // strip chomping, keep chomping with blank lines, or whitespace content
+    if body.ends_with(['\n', ' ', '\t']) {
+        return cut; // keep chomping with blank lines, or whitespace content: all of it is value
     }
-    // Drop trailing whitespace-only lines: they are not part of a clipped value.
+    // Drop trailing whitespace-only lines: they are not part of a clipped or stripped value.
     while cut > start {
         let line_start = text[..cut - 1].rfind('\n').map_or(0, |i| i + 1).max(start);
         if !text[line_start..cut].trim().is_empty() || line_start == start {
@@ -349,25 +303,30 @@ mod tests {
         let body = &s[3..];
         assert_eq!(&body[z.start..z.end], "1");
         let k = root.get("k").unwrap();
-        assert_eq!(
-            &body[k.start..k.end],
-            "✓✓✓\r\n",
-            "clip: trailing blank line left outside"
-        );
+        assert_eq!(&body[k.start..k.end], "✓✓✓\r\n", "clip: trailing blank line left outside");
+    }
+
+    #[test]
+    fn strip_chomping_leaves_trailing_blank_lines_outside() {
+        let s = "a:\n  k: |-\n    x\n\n  z: 1\n";
+        let t = tree(s);
+        let k = t.docs[0].root.as_ref().unwrap().get("a").unwrap().get("k").unwrap();
+        assert_eq!(&s[k.start..k.end], "x\n");
+    }
+
+    #[test]
+    fn a_comment_between_dash_and_item_is_skipped() {
+        let s = "c:\n- # the app\n  name: a\n";
+        let t = tree(s);
+        let c = t.docs[0].root.as_ref().unwrap().get("c").unwrap();
+        assert_eq!(c.start, 3);
     }
 
     #[test]
     fn keep_chomping_keeps_trailing_blank_lines() {
         let s = "a:\n  k: |+\n    x\n\n  z: 1\n";
         let t = tree(s);
-        let k = t.docs[0]
-            .root
-            .as_ref()
-            .unwrap()
-            .get("a")
-            .unwrap()
-            .get("k")
-            .unwrap();
+        let k = t.docs[0].root.as_ref().unwrap().get("a").unwrap().get("k").unwrap();
         assert_eq!(&s[k.start..k.end], "x\n\n");
     }
 

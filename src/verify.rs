@@ -23,12 +23,9 @@ pub fn to_value(new: &New) -> Value {
     match new {
         New::Bool(b) => Value::Bool(*b),
         New::Str(s) => Value::String(s.clone()),
-        New::Map(entries) => Value::Mapping(
-            entries
-                .iter()
-                .map(|(k, v)| (Value::String(k.clone()), to_value(v)))
-                .collect::<Mapping>(),
-        ),
+        New::Map(entries) => {
+            Value::Mapping(entries.iter().map(|(k, v)| (Value::String(k.clone()), to_value(v))).collect::<Mapping>())
+        }
         New::Seq(items) => Value::Sequence(items.iter().map(to_value).collect()),
     }
 }
@@ -36,12 +33,8 @@ pub fn to_value(new: &New) -> Value {
 fn walk<'v>(mut v: &'v mut Value, path: &[Seg]) -> Result<&'v mut Value, String> {
     for seg in path {
         v = match (seg, v) {
-            (Seg::Key(k), Value::Mapping(m)) => {
-                m.get_mut(k.as_str()).ok_or_else(|| format!("no key {k}"))?
-            }
-            (Seg::Index(i), Value::Sequence(s)) => {
-                s.get_mut(*i).ok_or_else(|| format!("no item {i}"))?
-            }
+            (Seg::Key(k), Value::Mapping(m)) => m.get_mut(k.as_str()).ok_or_else(|| format!("no key {k}"))?,
+            (Seg::Index(i), Value::Sequence(s)) => s.get_mut(*i).ok_or_else(|| format!("no item {i}"))?,
             (seg, _) => return Err(format!("cannot follow {seg:?}")),
         };
     }
@@ -73,10 +66,7 @@ pub fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
     match (a, b) {
         (Value::Mapping(x), Value::Mapping(y)) => {
             for (k, v) in x {
-                let p = format!(
-                    "{path}.{}",
-                    serde_yaml::to_string(k).unwrap_or_default().trim()
-                );
+                let p = format!("{path}.{}", serde_yaml::to_string(k).unwrap_or_default().trim());
                 match y.get(k) {
                     Some(w) => {
                         if let Some(d) = first_difference(v, w, &p) {
@@ -86,15 +76,11 @@ pub fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
                     None => return Some(format!("{p}: missing after the edit")),
                 }
             }
-            y.keys()
-                .find(|k| !x.contains_key(*k))
-                .map(|k| format!("{path}: unexpected key {k:?}"))
+            y.keys().find(|k| !x.contains_key(*k)).map(|k| format!("{path}: unexpected key {k:?}"))
         }
-        (Value::Sequence(x), Value::Sequence(y)) if x.len() == y.len() => x
-            .iter()
-            .zip(y)
-            .enumerate()
-            .find_map(|(i, (v, w))| first_difference(v, w, &format!("{path}[{i}]"))),
+        (Value::Sequence(x), Value::Sequence(y)) if x.len() == y.len() => {
+            x.iter().zip(y).enumerate().find_map(|(i, (v, w))| first_difference(v, w, &format!("{path}[{i}]")))
+        }
         _ if a == b => None,
         _ => Some(format!("{path}: expected {a:?}, found {b:?}")),
     }
@@ -102,27 +88,14 @@ pub fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
 
 /// Check that `patched` means `original` plus `ops` (each op tagged with its document index).
 /// Returns the index of the first bad document and what differs.
-pub fn verify(
-    mut original: Vec<Value>,
-    ops: &[(usize, Op)],
-    patched: &str,
-) -> Result<(), (usize, String)> {
+pub fn verify(mut original: Vec<Value>, ops: &[(usize, Op)], patched: &str) -> Result<(), (usize, String)> {
     for (doc, op) in ops {
-        let target = original
-            .get_mut(*doc)
-            .ok_or((*doc, "document missing".to_owned()))?;
+        let target = original.get_mut(*doc).ok_or((*doc, "document missing".to_owned()))?;
         apply_op(target, op).map_err(|e| (*doc, format!("cannot apply intended change: {e}")))?;
     }
     let actual = load_all(patched).map_err(|e| (0, format!("patched text does not parse: {e}")))?;
     if actual.len() != original.len() {
-        return Err((
-            0,
-            format!(
-                "{} documents after the edit, {} before",
-                actual.len(),
-                original.len()
-            ),
-        ));
+        return Err((0, format!("{} documents after the edit, {} before", actual.len(), original.len())));
     }
     for (i, (want, got)) in original.iter().zip(&actual).enumerate() {
         if want != got {

@@ -1,6 +1,6 @@
 //! Find pod specs and their containers in each document (workload kinds, Lists, CronJobs).
 
-use crate::tree::{Kind, Node, Tree};
+use crate::tree::{Document, Kind, Node, Tree};
 
 /// One step of a path from a document root to a node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,10 +20,7 @@ pub const POD_SPEC_PATHS: &[(&str, &[&str])] = &[
     ("ReplicaSet", &["spec", "template", "spec"]),
     ("ReplicationController", &["spec", "template", "spec"]),
     ("Job", &["spec", "template", "spec"]),
-    (
-        "CronJob",
-        &["spec", "jobTemplate", "spec", "template", "spec"],
-    ),
+    ("CronJob", &["spec", "jobTemplate", "spec", "template", "spec"]),
     ("PodTemplate", &["template", "spec"]),
 ];
 
@@ -67,13 +64,13 @@ pub fn find<'t>(tree: &'t Tree) -> Vec<PodSpec<'t>> {
     let mut out = Vec::new();
     for (doc, d) in tree.docs.iter().enumerate() {
         if let Some(root) = &d.root {
-            visit_object(doc, root, Vec::new(), &mut out);
+            visit_object(d, doc, root, Vec::new(), &mut out);
         }
     }
     out
 }
 
-fn visit_object<'t>(doc: usize, obj: &'t Node, path: Path, out: &mut Vec<PodSpec<'t>>) {
+fn visit_object<'t>(d: &'t Document, doc: usize, obj: &'t Node, path: Path, out: &mut Vec<PodSpec<'t>>) {
     let Some(kind) = obj.get("kind").and_then(Node::as_str) else {
         return;
     };
@@ -82,7 +79,7 @@ fn visit_object<'t>(doc: usize, obj: &'t Node, path: Path, out: &mut Vec<PodSpec
             for (i, item) in items.iter().enumerate() {
                 let mut p = path.clone();
                 p.extend([Seg::Key("items".into()), Seg::Index(i)]);
-                visit_object(doc, item, p, out);
+                visit_object(d, doc, item, p, out);
             }
         }
         return;
@@ -102,37 +99,23 @@ fn visit_object<'t>(doc: usize, obj: &'t Node, path: Path, out: &mut Vec<PodSpec
                 path.push(Seg::Key((*key).into()));
             }
             Some(next) if matches!(next.kind, Kind::Alias(_)) => {
-                unreachable = Some(format!(
-                    "`{key}` is an alias; its containers cannot be checked or edited exactly"
-                ));
+                unreachable = Some(format!("`{key}` is an alias; its containers cannot be checked or edited exactly"));
                 break;
             }
             _ => return,
         }
         if node.get("<<").is_some() {
-            unreachable = Some(format!(
-                "`{key}` uses a merge key (<<); its containers cannot be checked exactly"
-            ));
+            unreachable = Some(format!("`{key}` uses a merge key (<<); its containers cannot be checked exactly"));
             break;
         }
     }
     let spec = node;
-    let metadata_str = |k: &str| {
-        obj.get("metadata")
-            .and_then(|m| m.get(k))
-            .and_then(Node::as_str)
-            .map(str::to_owned)
-    };
+    let metadata_str = |k: &str| obj.get("metadata").and_then(|m| m.get(k)).and_then(Node::as_str).map(str::to_owned);
     let annotations = chain[..chain.len() - 1]
         .iter()
         .filter_map(|m| m.get("metadata")?.get("annotations")?.entries())
         .flatten()
-        .filter_map(|e| {
-            Some((
-                e.key.as_str()?.to_owned(),
-                e.value.as_str().unwrap_or("").to_owned(),
-            ))
-        })
+        .filter_map(|e| Some((e.key.as_str()?.to_owned(), e.value.as_str().unwrap_or("").to_owned())))
         .collect();
     let mut containers = Vec::new();
     for list in CONTAINER_LISTS {
@@ -140,27 +123,18 @@ fn visit_object<'t>(doc: usize, obj: &'t Node, path: Path, out: &mut Vec<PodSpec
             break;
         }
         if matches!(spec.get(list).map(|n| &n.kind), Some(Kind::Alias(_))) {
-            unreachable = Some(format!(
-                "`{list}` is an alias; its containers cannot be checked or edited exactly"
-            ));
+            unreachable = Some(format!("`{list}` is an alias; its containers cannot be checked or edited exactly"));
             continue;
         }
         let Some(items) = spec.get(list).and_then(Node::items) else {
             continue;
         };
         for (index, node) in items.iter().enumerate() {
-            let field = |k: &str| node.get(k).and_then(Node::as_str).map(str::to_owned);
+            let field = |k: &str| d.resolve(node).get(k).and_then(Node::as_str).map(str::to_owned);
             let mut p = path.clone();
             p.extend([Seg::Key((*list).into()), Seg::Index(index)]);
             let name = field("name").unwrap_or_else(|| format!("{list}[{index}]"));
-            containers.push(Container {
-                list,
-                index,
-                node,
-                name,
-                image: field("image"),
-                path: p,
-            });
+            containers.push(Container { list, index, node, name, image: field("image"), path: p });
         }
     }
     // Report in text order, whatever the order of the lists.
@@ -186,9 +160,7 @@ pub fn contains_alias(node: &Node) -> bool {
         Kind::Alias(_) => true,
         Kind::Scalar { .. } => false,
         Kind::Seq { items, .. } => items.iter().any(contains_alias),
-        Kind::Map { entries, .. } => entries
-            .iter()
-            .any(|e| contains_alias(&e.key) || contains_alias(&e.value)),
+        Kind::Map { entries, .. } => entries.iter().any(|e| contains_alias(&e.key) || contains_alias(&e.value)),
     }
 }
 
@@ -203,11 +175,8 @@ mod tests {
         find(&t)
             .into_iter()
             .map(|p| {
-                let mut names: Vec<String> = p
-                    .containers
-                    .into_iter()
-                    .map(|c| format!("{}/{}", c.list, c.name))
-                    .collect();
+                let mut names: Vec<String> =
+                    p.containers.into_iter().map(|c| format!("{}/{}", c.list, c.name)).collect();
                 names.extend(p.unreachable);
                 (p.kind, p.name, names)
             })
@@ -219,11 +188,7 @@ mod tests {
         let s = "kind: List\nitems:\n- kind: CronJob\n  metadata: {name: c}\n  spec:\n    jobTemplate:\n      spec:\n        template:\n          spec:\n            initContainers: [{name: i}]\n            containers: [{name: a}]\n- kind: ConfigMap\n";
         assert_eq!(
             specs(s),
-            vec![(
-                "CronJob".into(),
-                "c".into(),
-                vec!["initContainers/i".into(), "containers/a".into()]
-            )]
+            vec![("CronJob".into(), "c".into(), vec!["initContainers/i".into(), "containers/a".into()])]
         );
     }
 
@@ -235,13 +200,9 @@ mod tests {
 
     #[test]
     fn an_aliased_template_is_reported_unreachable() {
-        let s =
-            "kind: Deployment\nx: &t {spec: {containers: [{name: a}]}}\nspec:\n  template: *t\n";
+        let s = "kind: Deployment\nx: &t {spec: {containers: [{name: a}]}}\nspec:\n  template: *t\n";
         let found = specs(s);
         assert_eq!(found.len(), 1);
-        assert!(
-            found[0].2[0].contains("`template` is an alias"),
-            "{found:?}"
-        );
+        assert!(found[0].2[0].contains("`template` is an alias"), "{found:?}");
     }
 }
