@@ -247,7 +247,9 @@ impl Planner<'_> {
                 change.ops.push(Op::Set { at, key: "readOnlyRootFilesystem".into(), value: New::Bool(true) });
             }
             Some(e) if matches!(e.value.kind, Kind::Alias(_)) => {
-                return Err("securityContext is an alias; it cannot be edited without changing what else uses it".into());
+                return Err(
+                    "securityContext is an alias; it cannot be edited without changing what else uses it".into()
+                );
             }
             Some(_) => return Err("securityContext is not a mapping".into()),
         }

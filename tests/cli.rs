@@ -96,12 +96,7 @@ fn command(dir: &Path, args: &[&str]) -> Command {
 
 /// Run the binary in `dir` with no standard input.
 fn run(dir: &Path, args: &[&str]) -> Run {
-    finish(
-        command(dir, args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("running kube-rofs"),
-    )
+    finish(command(dir, args).stdin(Stdio::null()).output().expect("running kube-rofs"))
 }
 
 /// Run the binary in `dir` with `input` on standard input.
@@ -154,11 +149,7 @@ fn git(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
     }
     drop(pipe);
     let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     out
 }
 
@@ -173,11 +164,7 @@ fn snapshot(root: &Path) -> Vec<(String, Vec<u8>)> {
             if path.is_dir() {
                 walk(root, &path, acc);
             } else {
-                let rel = path
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned();
+                let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
                 acc.push((rel, std::fs::read(&path).unwrap()));
             }
         }
@@ -189,11 +176,7 @@ fn snapshot(root: &Path) -> Vec<(String, Vec<u8>)> {
 }
 
 fn mode(root: &Path, name: &str) -> u32 {
-    std::fs::metadata(root.join(name))
-        .unwrap()
-        .permissions()
-        .mode()
-        & 0o777
+    std::fs::metadata(root.join(name)).unwrap().permissions().mode() & 0o777
 }
 
 // ---------------------------------------------------------------- check
@@ -230,18 +213,9 @@ fn check_exits_2_on_invalid_yaml() {
     let dir = dir_with(&[("ro.yaml", READ_ONLY), ("bad.yaml", INVALID)]);
     let r = run(dir.path(), &["check"]);
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stderr.contains("bad.yaml:2:4: error: invalid YAML: "),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains("bad.yaml:2:4: error: invalid YAML: "), "{}", r.stderr);
     // The valid file is still counted.
-    assert!(
-        r.stdout
-            .contains("1 of 1 containers use read-only root filesystem."),
-        "{}",
-        r.stdout
-    );
+    assert!(r.stdout.contains("1 of 1 containers use read-only root filesystem."), "{}", r.stdout);
 }
 
 #[test]
@@ -249,11 +223,7 @@ fn check_exits_2_on_a_missing_path() {
     let dir = dir_with(&[]);
     let r = run(dir.path(), &["check", "nope.yaml"]);
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stderr.starts_with("nope.yaml: error: cannot read: "),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.starts_with("nope.yaml: error: cannot read: "), "{}", r.stderr);
 }
 
 #[test]
@@ -261,11 +231,7 @@ fn check_threshold_as_fraction_lowers_the_bar() {
     let dir = dir_with(&[("ro.yaml", READ_ONLY), ("w.yaml", WRITABLE)]);
     let r = run(dir.path(), &["check", "--threshold", "0.5"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout.ends_with("PASS: 50% >= 50% threshold.\n"),
-        "{}",
-        r.stdout
-    );
+    assert!(r.stdout.ends_with("PASS: 50% >= 50% threshold.\n"), "{}", r.stdout);
 }
 
 #[test]
@@ -273,11 +239,7 @@ fn check_threshold_as_percent_lowers_the_bar() {
     let dir = dir_with(&[("ro.yaml", READ_ONLY), ("w.yaml", WRITABLE)]);
     let r = run(dir.path(), &["check", "--threshold=50%"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout.ends_with("PASS: 50% >= 50% threshold.\n"),
-        "{}",
-        r.stdout
-    );
+    assert!(r.stdout.ends_with("PASS: 50% >= 50% threshold.\n"), "{}", r.stdout);
 }
 
 #[test]
@@ -285,11 +247,7 @@ fn check_threshold_percent_just_above_ratio_fails() {
     let dir = dir_with(&[("ro.yaml", READ_ONLY), ("w.yaml", WRITABLE)]);
     let r = run(dir.path(), &["check", "--threshold", "51%"]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout.ends_with("FAIL: 50% < 51% threshold.\n"),
-        "{}",
-        r.stdout
-    );
+    assert!(r.stdout.ends_with("FAIL: 50% < 51% threshold.\n"), "{}", r.stdout);
 }
 
 #[test]
@@ -299,8 +257,7 @@ fn check_threshold_out_of_range_is_a_usage_error_exit_2() {
         let r = run(dir.path(), &["check", &format!("--threshold={bad}")]);
         assert_eq!(r.code, 2, "--threshold {bad}: {}{}", r.stdout, r.stderr);
         assert!(
-            r.stderr
-                .contains(&format!("invalid value '{bad}' for '--threshold")),
+            r.stderr.contains(&format!("invalid value '{bad}' for '--threshold")),
             "--threshold {bad}: {}",
             r.stderr
         );
@@ -310,10 +267,7 @@ fn check_threshold_out_of_range_is_a_usage_error_exit_2() {
 
 #[test]
 fn check_without_workloads_is_not_applicable_exit_0() {
-    let dir = dir_with(&[(
-        "cm.yaml",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n",
-    )]);
+    let dir = dir_with(&[("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n")]);
     let r = run(dir.path(), &["check"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(
@@ -329,11 +283,7 @@ fn check_on_an_empty_directory_is_not_applicable_exit_0() {
     let dir = dir_with(&[]);
     let r = run(dir.path(), &["check"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout.ends_with("N/A: no containers to check.\n"),
-        "{}",
-        r.stdout
-    );
+    assert!(r.stdout.ends_with("N/A: no containers to check.\n"), "{}", r.stdout);
 }
 
 #[test]
@@ -368,8 +318,7 @@ spec:
         r.stdout
     );
     assert!(
-        r.stdout
-            .contains("p.yaml:9:5: Pod p, container 'opt': not applicable: explicit readOnlyRootFilesystem: false"),
+        r.stdout.contains("p.yaml:9:5: Pod p, container 'opt': not applicable: explicit readOnlyRootFilesystem: false"),
         "{}",
         r.stdout
     );
@@ -395,11 +344,7 @@ fn check_reads_stdin_and_names_it_dash() {
         "{}",
         r.stdout
     );
-    assert!(
-        r.stdout.ends_with("FAIL: 0% < 80% threshold.\n"),
-        "{}",
-        r.stdout
-    );
+    assert!(r.stdout.ends_with("FAIL: 0% < 80% threshold.\n"), "{}", r.stdout);
 }
 
 // ---------------------------------------------------------------- diff
@@ -410,12 +355,7 @@ fn diff_exits_0_with_empty_stdout_when_nothing_to_change() {
     let r = run(dir.path(), &["diff"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(r.stdout, "");
-    assert!(
-        r.stderr
-            .contains("kube-rofs: 0 containers to fix in 0 of 1 files; 1 already read-only,"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains("kube-rofs: 0 containers to fix in 0 of 1 files; 1 already read-only,"), "{}", r.stderr);
 }
 
 #[test]
@@ -423,25 +363,10 @@ fn diff_exits_1_with_a_unified_diff_and_leaves_files_alone() {
     let dir = dir_with(&[("ro.yaml", READ_ONLY), ("sub/w.yaml", WRITABLE)]);
     let r = run(dir.path(), &["diff", "--no-log-dir"]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout
-            .starts_with("--- a/sub/w.yaml\n+++ b/sub/w.yaml\n@@ "),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout
-            .contains("+        securityContext:\n+          readOnlyRootFilesystem: true\n"),
-        "{}",
-        r.stdout
-    );
+    assert!(r.stdout.starts_with("--- a/sub/w.yaml\n+++ b/sub/w.yaml\n@@ "), "{}", r.stdout);
+    assert!(r.stdout.contains("+        securityContext:\n+          readOnlyRootFilesystem: true\n"), "{}", r.stdout);
     assert!(!r.stdout.contains("ro.yaml"), "{}", r.stdout);
-    assert!(
-        r.stderr
-            .contains("kube-rofs: 1 containers to fix in 1 of 2 files;"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains("kube-rofs: 1 containers to fix in 1 of 2 files;"), "{}", r.stderr);
     assert_eq!(read_str(dir.path(), "sub/w.yaml"), WRITABLE);
 }
 
@@ -450,11 +375,7 @@ fn diff_exits_2_on_invalid_yaml_even_with_changes() {
     let dir = dir_with(&[("bad.yaml", INVALID), ("w.yaml", WRITABLE)]);
     let r = run(dir.path(), &["diff"]);
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stderr.contains("bad.yaml:2:4: error: invalid YAML: "),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains("bad.yaml:2:4: error: invalid YAML: "), "{}", r.stderr);
     assert!(r.stdout.contains("--- a/w.yaml\n"), "{}", r.stdout);
     assert!(!r.stdout.contains("bad.yaml"), "{}", r.stdout);
 }
@@ -465,20 +386,13 @@ fn diff_paths_are_relative_to_cwd_when_given_absolute_paths() {
     let abs = dir.path().join("k8s/w.yaml");
     let r = run(dir.path(), &["diff", abs.to_str().unwrap()]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout.starts_with("--- a/k8s/w.yaml\n+++ b/k8s/w.yaml\n"),
-        "{}",
-        r.stdout
-    );
+    assert!(r.stdout.starts_with("--- a/k8s/w.yaml\n+++ b/k8s/w.yaml\n"), "{}", r.stdout);
 }
 
 #[test]
 fn diff_output_applied_with_git_apply_equals_what_fix_writes() {
     let crlf = WRITABLE.replace('\n', "\r\n");
-    let no_newline = READ_ONLY
-        .replace("readOnlyRootFilesystem: true\n", "runAsUser: 1\n")
-        .trim_end()
-        .to_owned();
+    let no_newline = READ_ONLY.replace("readOnlyRootFilesystem: true\n", "runAsUser: 1\n").trim_end().to_owned();
     let files: &[(&str, &str)] = &[
         ("ro.yaml", READ_ONLY),
         ("apps/web.yaml", WRITABLE),
@@ -492,27 +406,14 @@ fn diff_output_applied_with_git_apply_equals_what_fix_writes() {
     let d = run(patched.path(), &["diff"]);
     assert_eq!(d.code, 1, "{}{}", d.stdout, d.stderr);
     assert_eq!(d.stdout.matches("\n+++ b/").count(), 4, "{}", d.stdout);
-    assert!(
-        d.stdout.contains("--- a/apps/two docs.yml\t\n"),
-        "{}",
-        d.stdout
-    );
-    assert!(
-        d.stdout.contains("\\ No newline at end of file"),
-        "{}",
-        d.stdout
-    );
+    assert!(d.stdout.contains("--- a/apps/two docs.yml\t\n"), "{}", d.stdout);
+    assert!(d.stdout.contains("\\ No newline at end of file"), "{}", d.stdout);
     git(patched.path(), &["init", "-q"], None);
     git(patched.path(), &["apply", "-"], Some(&d.raw_stdout));
 
     let f = run(fixed.path(), &["fix"]);
     assert_eq!(f.code, 0, "{}{}", f.stdout, f.stderr);
-    assert!(
-        f.stdout
-            .starts_with("kube-rofs: fixed 5 containers in 4 of 5 files;"),
-        "{}",
-        f.stdout
-    );
+    assert!(f.stdout.starts_with("kube-rofs: fixed 5 containers in 4 of 5 files;"), "{}", f.stdout);
 
     let want = snapshot(fixed.path());
     let got = snapshot(patched.path());
@@ -534,17 +435,8 @@ fn diff_reads_stdin_with_a_dash_label() {
     let dir = dir_with(&[]);
     let r = run_stdin(dir.path(), &["diff", "-"], WRITABLE.as_bytes());
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout.starts_with("--- a/-\n+++ b/-\n@@ "),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stderr
-            .contains("kube-rofs: 1 containers to fix in 1 of 1 files;"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stdout.starts_with("--- a/-\n+++ b/-\n@@ "), "{}", r.stdout);
+    assert!(r.stderr.contains("kube-rofs: 1 containers to fix in 1 of 1 files;"), "{}", r.stderr);
 }
 
 #[test]
@@ -554,16 +446,11 @@ fn diff_reports_helm_template_skipped_and_exits_0_when_nothing_else_changes() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(r.stdout, "");
     assert!(
-        r.stderr
-            .contains("templates/pod.yaml: skipped: Go/Helm template, not YAML until rendered"),
+        r.stderr.contains("templates/pod.yaml: skipped: Go/Helm template, not YAML until rendered"),
         "{}",
         r.stderr
     );
-    assert!(
-        r.stderr.contains(" 1 files skipped, 0 errors."),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains(" 1 files skipped, 0 errors."), "{}", r.stderr);
     assert!(!r.stderr.contains("error:"), "{}", r.stderr);
 }
 
@@ -635,11 +522,7 @@ fn fix_keeps_the_file_mode() {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
     let r = run(dir.path(), &["fix"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert_ne!(
-        read_str(dir.path(), "w.yaml"),
-        WRITABLE,
-        "file was not fixed"
-    );
+    assert_ne!(read_str(dir.path(), "w.yaml"), WRITABLE, "file was not fixed");
     assert_eq!(mode(dir.path(), "w.yaml"), 0o640);
 }
 
@@ -662,9 +545,7 @@ fn fix_twice_changes_nothing_the_second_time() {
     let second = run(dir.path(), &["fix"]);
     assert_eq!(second.code, 0, "{}{}", second.stdout, second.stderr);
     assert!(
-        second
-            .stdout
-            .starts_with("kube-rofs: fixed 0 containers in 0 of 2 files; 2 already read-only,"),
+        second.stdout.starts_with("kube-rofs: fixed 0 containers in 0 of 2 files; 2 already read-only,"),
         "{}",
         second.stdout
     );
@@ -677,46 +558,24 @@ fn fix_twice_changes_nothing_the_second_time() {
 
 #[test]
 fn fix_with_an_invalid_file_fixes_the_others_and_exits_2() {
-    let dir = dir_with(&[
-        ("a.yaml", WRITABLE),
-        ("bad.yaml", INVALID),
-        ("z/c.yaml", WRITABLE),
-    ]);
+    let dir = dir_with(&[("a.yaml", WRITABLE), ("bad.yaml", INVALID), ("z/c.yaml", WRITABLE)]);
     let r = run(dir.path(), &["fix", "--no-log-dir"]);
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stderr.contains("bad.yaml:2:4: error: invalid YAML: "),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains("bad.yaml:2:4: error: invalid YAML: "), "{}", r.stderr);
     assert_eq!(read(dir.path(), "bad.yaml"), INVALID.as_bytes());
     assert_eq!(read_str(dir.path(), "a.yaml"), WRITABLE_FIXED_NO_LOG_DIR);
     assert_eq!(read_str(dir.path(), "z/c.yaml"), WRITABLE_FIXED_NO_LOG_DIR);
-    assert!(
-        r.stdout
-            .starts_with("kube-rofs: fixed 2 containers in 2 of 2 files;"),
-        "{}",
-        r.stdout
-    );
+    assert!(r.stdout.starts_with("kube-rofs: fixed 2 containers in 2 of 2 files;"), "{}", r.stdout);
     assert!(r.stdout.ends_with(" 1 errors.\n"), "{}", r.stdout);
 }
 
 #[test]
 fn fix_stdin_writes_yaml_to_stdout_and_summary_to_stderr() {
     let dir = dir_with(&[]);
-    let r = run_stdin(
-        dir.path(),
-        &["fix", "-", "--no-log-dir"],
-        WRITABLE.as_bytes(),
-    );
+    let r = run_stdin(dir.path(), &["fix", "-", "--no-log-dir"], WRITABLE.as_bytes());
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(r.stdout, WRITABLE_FIXED_NO_LOG_DIR);
-    assert!(
-        r.stderr
-            .starts_with("kube-rofs: fixed 1 containers in 1 of 1 files;"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.starts_with("kube-rofs: fixed 1 containers in 1 of 1 files;"), "{}", r.stderr);
     assert_eq!(snapshot(dir.path()), Vec::new(), "nothing written to disk");
 }
 
@@ -726,12 +585,7 @@ fn fix_stdin_echoes_input_unchanged_when_nothing_to_fix() {
     let r = run_stdin(dir.path(), &["fix", "-"], READ_ONLY.as_bytes());
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(r.stdout, READ_ONLY);
-    assert!(
-        r.stderr
-            .starts_with("kube-rofs: fixed 0 containers in 0 of 1 files;"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.starts_with("kube-rofs: fixed 0 containers in 0 of 1 files;"), "{}", r.stderr);
 }
 
 #[test]
@@ -740,28 +594,15 @@ fn fix_stdin_with_invalid_yaml_exits_2_and_prints_no_yaml() {
     let r = run_stdin(dir.path(), &["fix", "-"], INVALID.as_bytes());
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
     assert_eq!(r.stdout, "");
-    assert!(
-        r.stderr.contains("-:2:4: error: invalid YAML: "),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains("-:2:4: error: invalid YAML: "), "{}", r.stderr);
 }
 
 #[test]
 fn fix_skips_hidden_directories_when_walking() {
-    let dir = dir_with(&[
-        ("w.yaml", WRITABLE),
-        (".git/hooks/w.yaml", WRITABLE),
-        (".github/workflows/w.yml", WRITABLE),
-    ]);
+    let dir = dir_with(&[("w.yaml", WRITABLE), (".git/hooks/w.yaml", WRITABLE), (".github/workflows/w.yml", WRITABLE)]);
     let r = run(dir.path(), &["fix"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout
-            .starts_with("kube-rofs: fixed 1 containers in 1 of 1 files;"),
-        "{}",
-        r.stdout
-    );
+    assert!(r.stdout.starts_with("kube-rofs: fixed 1 containers in 1 of 1 files;"), "{}", r.stdout);
     assert_eq!(read_str(dir.path(), ".git/hooks/w.yaml"), WRITABLE);
     assert_eq!(read_str(dir.path(), ".github/workflows/w.yml"), WRITABLE);
     assert_ne!(read_str(dir.path(), "w.yaml"), WRITABLE);
@@ -769,20 +610,10 @@ fn fix_skips_hidden_directories_when_walking() {
 
 #[test]
 fn fix_walks_only_yaml_and_yml_extensions_in_directories() {
-    let dir = dir_with(&[
-        ("a.yml", WRITABLE),
-        ("b.yaml", WRITABLE),
-        ("c.txt", WRITABLE),
-        ("d.json", WRITABLE),
-    ]);
+    let dir = dir_with(&[("a.yml", WRITABLE), ("b.yaml", WRITABLE), ("c.txt", WRITABLE), ("d.json", WRITABLE)]);
     let r = run(dir.path(), &["fix"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout
-            .starts_with("kube-rofs: fixed 2 containers in 2 of 2 files;"),
-        "{}",
-        r.stdout
-    );
+    assert!(r.stdout.starts_with("kube-rofs: fixed 2 containers in 2 of 2 files;"), "{}", r.stdout);
     assert_eq!(read_str(dir.path(), "c.txt"), WRITABLE);
     assert_eq!(read_str(dir.path(), "d.json"), WRITABLE);
 }
@@ -792,19 +623,11 @@ fn explicit_file_with_a_non_yaml_extension_is_still_read() {
     let dir = dir_with(&[("manifest.txt", WRITABLE)]);
     let c = run(dir.path(), &["check", "manifest.txt"]);
     assert_eq!(c.code, 1, "{}{}", c.stdout, c.stderr);
-    assert!(
-        c.stdout
-            .starts_with("manifest.txt:9:9: Deployment web, container 'app': writable"),
-        "{}",
-        c.stdout
-    );
+    assert!(c.stdout.starts_with("manifest.txt:9:9: Deployment web, container 'app': writable"), "{}", c.stdout);
 
     let f = run(dir.path(), &["fix", "--no-log-dir", "manifest.txt"]);
     assert_eq!(f.code, 0, "{}{}", f.stdout, f.stderr);
-    assert_eq!(
-        read_str(dir.path(), "manifest.txt"),
-        WRITABLE_FIXED_NO_LOG_DIR
-    );
+    assert_eq!(read_str(dir.path(), "manifest.txt"), WRITABLE_FIXED_NO_LOG_DIR);
 }
 
 #[test]
@@ -812,17 +635,8 @@ fn fix_leaves_helm_templates_alone_and_exits_0() {
     let dir = dir_with(&[("chart/templates/pod.yaml", HELM)]);
     let r = run(dir.path(), &["fix"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stderr
-            .contains("chart/templates/pod.yaml: skipped: Go/Helm template"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stdout.contains(" 1 files skipped, 0 errors."),
-        "{}",
-        r.stdout
-    );
+    assert!(r.stderr.contains("chart/templates/pod.yaml: skipped: Go/Helm template"), "{}", r.stderr);
+    assert!(r.stdout.contains(" 1 files skipped, 0 errors."), "{}", r.stdout);
     assert_eq!(read_str(dir.path(), "chart/templates/pod.yaml"), HELM);
 }
 
@@ -833,15 +647,9 @@ fn fix_keeps_crlf_line_endings() {
     let r = run(dir.path(), &["fix", "--no-log-dir"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let got = read(dir.path(), "crlf.yaml");
-    assert_eq!(
-        got,
-        WRITABLE_FIXED_NO_LOG_DIR.replace('\n', "\r\n").as_bytes()
-    );
+    assert_eq!(got, WRITABLE_FIXED_NO_LOG_DIR.replace('\n', "\r\n").as_bytes());
     let text = String::from_utf8(got).unwrap();
-    assert!(
-        !text.replace("\r\n", "").contains('\n'),
-        "a bare LF line ending: {text:?}"
-    );
+    assert!(!text.replace("\r\n", "").contains('\n'), "a bare LF line ending: {text:?}");
 }
 
 #[test]
@@ -873,19 +681,12 @@ spec:
 
 #[test]
 fn stateful_image_glob_makes_a_container_not_applicable() {
-    let dir = dir_with(&[(
-        "w.yaml",
-        &WRITABLE.replace("image: nginx", "image: registry.example/team/mydb:1"),
-    )]);
+    let dir = dir_with(&[("w.yaml", &WRITABLE.replace("image: nginx", "image: registry.example/team/mydb:1"))]);
     let before = read(dir.path(), "w.yaml");
     let r = run(dir.path(), &["check", "--stateful-image", "mydb*"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("1 not applicable,"), "{}", r.stdout);
-    assert!(
-        r.stdout.ends_with("N/A: no containers to check.\n"),
-        "{}",
-        r.stdout
-    );
+    assert!(r.stdout.ends_with("N/A: no containers to check.\n"), "{}", r.stdout);
     let f = run(dir.path(), &["fix", "--stateful-image", "mydb*"]);
     assert_eq!(f.code, 0, "{}{}", f.stdout, f.stderr);
     assert_eq!(read(dir.path(), "w.yaml"), before);
@@ -893,22 +694,14 @@ fn stateful_image_glob_makes_a_container_not_applicable() {
 
 #[test]
 fn no_default_stateful_images_makes_postgres_fixable() {
-    let dir = dir_with(&[(
-        "w.yaml",
-        &WRITABLE.replace("image: nginx", "image: postgres:16"),
-    )]);
+    let dir = dir_with(&[("w.yaml", &WRITABLE.replace("image: nginx", "image: postgres:16"))]);
     let r = run(dir.path(), &["check"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("1 not applicable,"), "{}", r.stdout);
 
     let r = run(dir.path(), &["check", "--no-default-stateful-images"]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout
-            .contains("0 of 1 containers use read-only root filesystem."),
-        "{}",
-        r.stdout
-    );
+    assert!(r.stdout.contains("0 of 1 containers use read-only root filesystem."), "{}", r.stdout);
 }
 
 #[test]
@@ -926,17 +719,9 @@ fn fix_refuses_to_write_through_a_named_symlink_and_keeps_link_and_target() {
     std::os::unix::fs::symlink("real.yaml", dir.path().join("link.yaml")).unwrap();
     let r = run(dir.path(), &["fix", "--no-log-dir", "link.yaml"]);
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stderr
-            .contains("link.yaml: error: link.yaml is a symlink; not written through"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains("link.yaml: error: link.yaml is a symlink; not written through"), "{}", r.stderr);
     let meta = std::fs::symlink_metadata(dir.path().join("link.yaml")).unwrap();
-    assert!(
-        meta.file_type().is_symlink(),
-        "link.yaml was replaced by a regular file"
-    );
+    assert!(meta.file_type().is_symlink(), "link.yaml was replaced by a regular file");
     assert_eq!(read_str(dir.path(), "real.yaml"), WRITABLE);
 }
 
@@ -945,10 +730,6 @@ fn a_file_named_twice_is_processed_once() {
     let dir = dir_with(&[("d.yaml", WRITABLE)]);
     let r = run(dir.path(), &["fix", "--no-log-dir", "d.yaml", "./d.yaml"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout.contains("fixed 1 containers in 1 of 1 files"),
-        "{}",
-        r.stdout
-    );
+    assert!(r.stdout.contains("fixed 1 containers in 1 of 1 files"), "{}", r.stdout);
     assert_eq!(read_str(dir.path(), "d.yaml"), WRITABLE_FIXED_NO_LOG_DIR);
 }

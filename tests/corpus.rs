@@ -14,9 +14,7 @@ use kube_rofs::{Options, process};
 use walkdir::WalkDir;
 
 fn corpus(name: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpus")
-        .join(name);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus").join(name);
     p.is_dir().then_some(p)
 }
 
@@ -39,36 +37,18 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         .filter_entry(|e| e.file_name() != ".git")
         .map(Result::unwrap)
         .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            (
-                e.path().strip_prefix(root).unwrap().to_path_buf(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
+        .map(|e| (e.path().strip_prefix(root).unwrap().to_path_buf(), std::fs::read(e.path()).unwrap()))
         .collect()
 }
 
 fn kube_rofs(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kube-rofs"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kube-rofs")).args(args).current_dir(dir).output().unwrap();
     let code = out.status.code().unwrap_or(-1);
-    (
-        code,
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    (code, String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 fn first_words(reason: &str) -> String {
-    reason
-        .split([':', '('])
-        .next()
-        .unwrap_or(reason)
-        .trim()
-        .to_owned()
+    reason.split([':', '(']).next().unwrap_or(reason).trim().to_owned()
 }
 
 fn run_corpus(name: &str) {
@@ -83,18 +63,12 @@ fn run_corpus(name: &str) {
     let before = snapshot(&work);
 
     let (code, diff, err) = kube_rofs(&work, &["diff", "."]);
-    assert!(
-        code == 0 || code == 1 || code == 2,
-        "diff exit {code}: {err}"
-    );
+    assert!(code == 0 || code == 1 || code == 2, "diff exit {code}: {err}");
     assert!(!err.contains("panicked"), "{err}");
     assert!(!err.contains("verification failed"), "{err}");
     let (code, _, err) = kube_rofs(&work, &["fix", "."]);
     assert!(code == 0 || code == 2, "fix exit {code}: {err}");
-    assert!(
-        !err.contains("panicked") && !err.contains("verification failed"),
-        "{err}"
-    );
+    assert!(!err.contains("panicked") && !err.contains("verification failed"), "{err}");
     let after = snapshot(&work);
 
     // A second fix is a no-op.
@@ -104,33 +78,13 @@ fn run_corpus(name: &str) {
     // diff | git apply on a pristine copy == fix.
     let patch = tmp.path().join("fix.patch");
     std::fs::write(&patch, &diff).unwrap();
-    assert!(
-        Command::new("git")
-            .args(["init", "-q", "."])
-            .current_dir(&pristine)
-            .status()
-            .unwrap()
-            .success()
-    );
-    let st = Command::new("git")
-        .arg("apply")
-        .arg(&patch)
-        .current_dir(&pristine)
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "git apply failed: {}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    assert!(Command::new("git").args(["init", "-q", "."]).current_dir(&pristine).status().unwrap().success());
+    let st = Command::new("git").arg("apply").arg(&patch).current_dir(&pristine).output().unwrap();
+    assert!(st.status.success(), "git apply failed: {}", String::from_utf8_lossy(&st.stderr));
     let applied = snapshot(&pristine);
     assert_eq!(applied.len(), after.len());
     for (path, bytes) in &after {
-        assert!(
-            applied.get(path) == Some(bytes),
-            "git apply of the diff differs from fix for {}",
-            path.display()
-        );
+        assert!(applied.get(path) == Some(bytes), "git apply of the diff differs from fix for {}", path.display());
     }
 
     // Independent checks on every changed file, and the tally for the closing note.
@@ -139,24 +93,16 @@ fn run_corpus(name: &str) {
     let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
     for (path, old) in &before {
-        if !matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml")
-        ) {
+        if !matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
             continue;
         }
         files += 1;
         let new = &after[path];
         if new != old {
             changed += 1;
-            common::check_only_additions(old, new, false)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            common::check_only_additions(old, new, false).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             let left = common::left_to_fix(new, &opts);
-            assert!(
-                left.is_empty(),
-                "{}: still to fix after fix: {left:?}",
-                path.display()
-            );
+            assert!(left.is_empty(), "{}: still to fix after fix: {left:?}", path.display());
         }
         match process(old, &opts) {
             Err(e) => errors.push(format!("{}:{e}", path.display())),
@@ -169,10 +115,9 @@ fn run_corpus(name: &str) {
                         Status::ReadOnly => "already read-only".to_owned(),
                         Status::Writable => "fixed".to_owned(),
                         Status::ExplicitFalse => "explicit false (left alone)".to_owned(),
-                        Status::NotApplicable(r) => format!(
-                            "not applicable: {}",
-                            first_words(&r.replace("annotation ", "annotation="))
-                        ),
+                        Status::NotApplicable(r) => {
+                            format!("not applicable: {}", first_words(&r.replace("annotation ", "annotation=")))
+                        }
                         Status::Refused(r) => format!("refused: {r}"),
                     };
                     *by_status.entry(key).or_default() += 1;
@@ -180,10 +125,7 @@ fn run_corpus(name: &str) {
             }
         }
     }
-    println!(
-        "corpus {name}: {files} YAML files, {changed} changed, {} errors",
-        errors.len()
-    );
+    println!("corpus {name}: {files} YAML files, {changed} changed, {} errors", errors.len());
     for (k, n) in &by_status {
         println!("  containers {k}: {n}");
     }

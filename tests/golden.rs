@@ -18,23 +18,15 @@ const MIN_CASES: usize = 40;
 
 fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
+    let mut dirs: Vec<PathBuf> =
+        std::fs::read_dir(root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
     dirs.sort();
     dirs
 }
 
 fn check_output(input: &Path, words: &[&str]) -> String {
     let options = options_from_words(words).unwrap();
-    let settings = Settings {
-        mode: Mode::Check,
-        options,
-        threshold: 0.8,
-        paths: vec![input.to_path_buf()],
-    };
+    let settings = Settings { mode: Mode::Check, options, threshold: 0.8, paths: vec![input.to_path_buf()] };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     run(&settings, &mut std::io::empty(), &mut out, &mut err).unwrap();
     String::from_utf8_lossy(&out).into_owned() + &String::from_utf8_lossy(&err)
@@ -53,23 +45,15 @@ fn run_case(dir: &Path) -> Result<(), String> {
     }
     let expected = std::fs::read(&expected_path).map_err(|e| format!("expected.yaml: {e}"))?;
     if got != expected {
-        return Err(format!(
-            "fix(input) != expected:\n{}",
-            common::show_diff(&expected, &got)
-        ));
+        return Err(format!("fix(input) != expected:\n{}", common::show_diff(&expected, &got)));
     }
     let again = common::fix(&expected, &opts).unwrap_or_else(|_| expected.clone());
     if again != expected {
-        return Err(format!(
-            "not idempotent:\n{}",
-            common::show_diff(&expected, &again)
-        ));
+        return Err(format!("not idempotent:\n{}", common::show_diff(&expected, &again)));
     }
     let left = common::left_to_fix(&expected, &opts);
     if !left.is_empty() {
-        return Err(format!(
-            "check(expected) still finds containers to fix: {left:?}"
-        ));
+        return Err(format!("check(expected) still finds containers to fix: {left:?}"));
     }
     common::check_only_additions(&input, &expected, words.contains(&"--fix-explicit-false"))
         .map_err(|e| format!("semantic check: {e}"))?;
@@ -90,22 +74,10 @@ fn golden_cases() {
     let failures: Vec<String> = cases
         .iter()
         .filter_map(|dir| {
-            run_case(dir)
-                .err()
-                .map(|e| format!("== {}: {e}", dir.file_name().unwrap().to_string_lossy()))
+            run_case(dir).err().map(|e| format!("== {}: {e}", dir.file_name().unwrap().to_string_lossy()))
         })
         .collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} golden cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
-    assert!(
-        cases.len() >= MIN_CASES,
-        "only {} golden cases, expected at least {MIN_CASES}",
-        cases.len()
-    );
+    assert!(failures.is_empty(), "{} of {} golden cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(cases.len() >= MIN_CASES, "only {} golden cases, expected at least {MIN_CASES}", cases.len());
     println!("{} golden cases passed", cases.len());
 }

@@ -14,9 +14,7 @@ fn yaml_rust2_scalars(text: &str) -> Vec<(String, usize, usize, usize)> {
     loop {
         let (ev, mark) = p.next_token().unwrap();
         match ev {
-            Event::Scalar(v, ..) => {
-                out.push((v.to_string(), mark.index(), mark.line(), mark.col()))
-            }
+            Event::Scalar(v, ..) => out.push((v.to_string(), mark.index(), mark.line(), mark.col())),
             Event::StreamEnd => return out,
             _ => {}
         }
@@ -27,14 +25,8 @@ fn yaml_rust2_scalars(text: &str) -> Vec<(String, usize, usize, usize)> {
 fn yaml_rust2_index_drifts_after_a_non_ascii_block_scalar() {
     let byte_of_z = DRIFT.find("z:").unwrap();
     assert_eq!(byte_of_z, 17);
-    let z = yaml_rust2_scalars(DRIFT)
-        .into_iter()
-        .find(|s| s.0 == "z")
-        .unwrap();
-    assert_ne!(
-        z.1, byte_of_z,
-        "yaml-rust2's index is not a byte offset here"
-    );
+    let z = yaml_rust2_scalars(DRIFT).into_iter().find(|s| s.0 == "z").unwrap();
+    assert_ne!(z.1, byte_of_z, "yaml-rust2's index is not a byte offset here");
     assert_eq!((z.2, z.3), (3, 0), "its line and column are right");
 }
 
@@ -64,9 +56,5 @@ fn yaml_rust2_has_no_scalar_end_positions() {
     }
     assert_eq!(end, Some(text.find(" # c").unwrap()));
     let starts: Vec<usize> = yaml_rust2_scalars(text).into_iter().map(|s| s.1).collect();
-    assert_eq!(
-        starts.len(),
-        4,
-        "one marker per scalar, and it is the start"
-    );
+    assert_eq!(starts.len(), 4, "one marker per scalar, and it is the start");
 }

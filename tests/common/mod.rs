@@ -30,24 +30,13 @@ pub fn docs(bytes: &[u8]) -> Option<Vec<Value>> {
     kube_rofs::verify::load_all(text.strip_prefix('\u{feff}').unwrap_or(text)).ok()
 }
 
-const ADDED_KEYS: &[&str] = &[
-    "securityContext",
-    "readOnlyRootFilesystem",
-    "volumeMounts",
-    "volumes",
-];
+const ADDED_KEYS: &[&str] = &["securityContext", "readOnlyRootFilesystem", "volumeMounts", "volumes"];
 
 /// An independent semantic check of a fix: everything in `before` is still in `after` with the
 /// same value, and all `after` adds is readOnlyRootFilesystem/securityContext keys, mounts and
 /// volumes (null values of those keys may become collections; `false` may become `true` only
 /// when `flip_false`). Returns the first violation.
-pub fn only_additions(
-    before: &Value,
-    after: &Value,
-    key: &str,
-    flip_false: bool,
-    path: &str,
-) -> Result<(), String> {
+pub fn only_additions(before: &Value, after: &Value, key: &str, flip_false: bool, path: &str) -> Result<(), String> {
     match (before, after) {
         (Value::Mapping(b), Value::Mapping(a)) => {
             for (k, v) in b {
@@ -64,9 +53,7 @@ pub fn only_additions(
             Ok(())
         }
         (Value::Sequence(b), Value::Sequence(a)) => {
-            if a.len() < b.len()
-                || (a.len() > b.len() && !matches!(key, "volumeMounts" | "volumes"))
-            {
+            if a.len() < b.len() || (a.len() > b.len() && !matches!(key, "volumeMounts" | "volumes")) {
                 return Err(format!("{path}: {} items became {}", b.len(), a.len()));
             }
             for (i, (v, w)) in b.iter().zip(a).enumerate() {
@@ -74,14 +61,8 @@ pub fn only_additions(
             }
             Ok(())
         }
-        (Value::Null, Value::Mapping(_) | Value::Sequence(_)) if ADDED_KEYS.contains(&key) => {
-            Ok(())
-        }
-        (Value::Bool(false), Value::Bool(true))
-            if flip_false && key == "readOnlyRootFilesystem" =>
-        {
-            Ok(())
-        }
+        (Value::Null, Value::Mapping(_) | Value::Sequence(_)) if ADDED_KEYS.contains(&key) => Ok(()),
+        (Value::Bool(false), Value::Bool(true)) if flip_false && key == "readOnlyRootFilesystem" => Ok(()),
         (b, a) if b == a => Ok(()),
         (b, a) => Err(format!("{path}: {b:?} became {a:?}")),
     }
@@ -90,11 +71,7 @@ pub fn only_additions(
 /// `only_additions` over whole files (same number of documents).
 pub fn check_only_additions(before: &[u8], after: &[u8], flip_false: bool) -> Result<(), String> {
     let (Some(b), Some(a)) = (docs(before), docs(after)) else {
-        return if before == after {
-            Ok(())
-        } else {
-            Err("changed a file serde_yaml cannot read".into())
-        };
+        return if before == after { Ok(()) } else { Err("changed a file serde_yaml cannot read".into()) };
     };
     if a.len() != b.len() {
         return Err(format!("{} documents became {}", b.len(), a.len()));
@@ -107,9 +84,5 @@ pub fn check_only_additions(before: &[u8], after: &[u8], flip_false: bool) -> Re
 
 /// A line-based unified diff for failure messages.
 pub fn show_diff(expected: &[u8], got: &[u8]) -> String {
-    kube_rofs::diff::unified(
-        &String::from_utf8_lossy(expected),
-        &String::from_utf8_lossy(got),
-        "case",
-    )
+    kube_rofs::diff::unified(&String::from_utf8_lossy(expected), &String::from_utf8_lossy(got), "case")
 }
