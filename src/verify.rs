@@ -105,3 +105,30 @@ pub fn verify(mut original: Vec<Value>, ops: &[(usize, Op)], patched: &str) -> R
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set_ro(doc: usize) -> (usize, Op) {
+        let at = vec![Seg::Key("c".into())];
+        (doc, Op::Set { at, key: "readOnlyRootFilesystem".into(), value: New::Bool(true) })
+    }
+
+    #[test]
+    fn accepts_exactly_the_intended_change() {
+        let original = load_all("a: 1\n---\nc: {x: 1}\n").unwrap();
+        assert_eq!(verify(original, &[set_ro(1)], "a: 1\n---\nc: {x: 1, readOnlyRootFilesystem: true}\n"), Ok(()));
+    }
+
+    #[test]
+    fn names_the_document_and_the_difference() {
+        let original = load_all("a: 1\n---\nc: {x: 1}\n").unwrap();
+        let err = verify(original.clone(), &[set_ro(1)], "a: 1\n---\nc: {x: 2, readOnlyRootFilesystem: true}\n");
+        assert_eq!(err, Err((1, ".c.x: expected Number(1), found Number(2)".into())));
+        let err = verify(original.clone(), &[set_ro(1)], "a: 1\n---\nc: {x: 1, readOnlyRootFilesystem: true, y: 0}\n");
+        assert!(matches!(err, Err((1, ref m)) if m.contains("unexpected key")), "{err:?}");
+        let err = verify(original, &[set_ro(1)], "a: 1\n");
+        assert!(matches!(err, Err((0, ref m)) if m.contains("1 documents after the edit, 2 before")), "{err:?}");
+    }
+}
