@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::emit::Format;
 use crate::fixer::{DEFAULT_LOG_DIR, Options};
 use crate::policy::{DEFAULT_STATEFUL_IMAGES, Policy};
 use crate::run::{Mode, Settings};
@@ -40,6 +41,9 @@ pub struct CheckArgs {
 
 #[derive(Debug, Args)]
 pub struct FixArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
     /// Files or directories (walked for *.yaml / *.yml); `-` reads standard input.
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
@@ -101,7 +105,7 @@ impl Cli {
             Command::Diff(a) => (Mode::Diff, a, 0.8),
             Command::Fix(a) => (Mode::Fix, a, 0.8),
         };
-        Settings { mode, options: args.options(), threshold, paths: args.paths }
+        Settings { mode, format: args.format, options: args.options(), threshold, paths: args.paths }
     }
 }
 

@@ -30,6 +30,8 @@ impl Default for Options {
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub doc: usize,
+    /// Index of the workload (pod spec) in the file; findings of one workload are adjacent.
+    pub workload: usize,
     pub pos: Pos,
     pub kind: String,
     pub name: String,
@@ -38,8 +40,19 @@ pub struct Finding {
     pub container: String,
     pub status: Status,
     /// The edits that fix this container (pod-level volume edits go with the pod's first fixed
-    /// container). Offsets are into the file bytes, BOM included.
-    pub edits: Vec<Edit>,
+    /// container).
+    pub edits: Vec<FixEdit>,
+}
+
+/// One edit as reported: `length` bytes at `offset` in the file (BOM included) are replaced by
+/// `text`; `start`/`end` are the same range as line and column (end exclusive).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixEdit {
+    pub offset: usize,
+    pub length: usize,
+    pub text: String,
+    pub start: Pos,
+    pub end: Pos,
 }
 
 /// A workload whose containers cannot be read exactly.
@@ -114,7 +127,9 @@ pub fn process(bytes: &[u8], opts: &Options) -> Result<Outcome, FileError> {
     let mut out = Outcome::default();
     let mut ops: Vec<(usize, Op)> = Vec::new();
     let mut all_edits: Vec<Edit> = Vec::new();
-    for pod in workload::find(&tree) {
+    // Each edit with the index of the finding it fixes, until verified and located.
+    let mut planned: Vec<(usize, Edit)> = Vec::new();
+    for (w, pod) in workload::find(&tree).into_iter().enumerate() {
         if let Some(reason) = &pod.unreachable {
             let pos = src.pos(pod.object.start);
             out.unreachable.push(Unreachable {
@@ -133,6 +148,7 @@ pub fn process(bytes: &[u8], opts: &Options) -> Result<Outcome, FileError> {
             }
             out.findings.push(Finding {
                 doc: pod.doc,
+                workload: w,
                 pos: src.pos(c.node.start),
                 kind: pod.kind.clone(),
                 name: pod.name.clone(),
@@ -159,7 +175,7 @@ pub fn process(bytes: &[u8], opts: &Options) -> Result<Outcome, FileError> {
                     }
                     ops.extend(change.ops.into_iter().map(|op| (pod.doc, op)));
                     all_edits.extend(change.edits.iter().cloned());
-                    finding.edits = change.edits;
+                    planned.extend(change.edits.into_iter().map(|e| (first + i, e)));
                 }
                 Err(reason) => finding.status = Status::Refused(reason),
             }
@@ -188,11 +204,27 @@ pub fn process(bytes: &[u8], opts: &Options) -> Result<Outcome, FileError> {
     let patched = edit::apply(src.body, &all_edits)
         .map_err(|o| FileError::Verify { doc: 0, message: format!("overlapping edits at byte {}", o.at) })?;
     verify::verify(original, &ops, &patched).map_err(|(doc, message)| FileError::Verify { doc, message })?;
-    for f in &mut out.findings {
-        for e in &mut f.edits {
-            e.start += bom;
-            e.end += bom;
+    // Insertions at one offset become one edit, so a consumer applying the reported edits in
+    // offset order cannot put them in the wrong order.
+    planned.sort_by_key(|(_, e)| (e.start, std::cmp::Reverse(e.depth)));
+    let mut merged: Vec<(usize, Edit)> = Vec::new();
+    for (owner, e) in planned {
+        match merged.last_mut() {
+            Some((_, last)) if last.start == last.end && e.start == e.end && last.start == e.start => {
+                last.text.push_str(&e.text);
+            }
+            _ => merged.push((owner, e)),
         }
+    }
+    for (owner, e) in merged {
+        let located = FixEdit {
+            offset: e.start + bom,
+            length: e.end - e.start,
+            start: src.pos(e.start),
+            end: src.pos(e.end),
+            text: e.text,
+        };
+        out.findings[owner].edits.push(located);
     }
     let mut fixed = Vec::with_capacity(bom + patched.len());
     fixed.extend_from_slice(src.bom.as_bytes());
@@ -203,9 +235,8 @@ pub fn process(bytes: &[u8], opts: &Options) -> Result<Outcome, FileError> {
 
 fn refuse_all(out: &mut Outcome, why: &str) {
     for f in &mut out.findings {
-        if !f.edits.is_empty() || f.status == Status::Writable {
+        if f.status == Status::Writable {
             f.status = Status::Refused(why.to_owned());
-            f.edits.clear();
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod diff;
 pub mod discover;
 pub mod edit;
+pub mod emit;
 pub mod fixer;
 pub mod plan;
 pub mod policy;

@@ -63,11 +63,28 @@ pub const DEFAULT_STATEFUL_IMAGES: &[&str] = &[
 /// operators), e.g. `postgres-exporter`, `redis-operator`.
 pub const STATELESS_EXCEPTIONS: &[&str] = &["*exporter*", "*operator*"];
 
+/// Why a container is not applicable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    /// An opt-out annotation on the workload or a pod template.
+    Annotation { key: String, value: String },
+    /// A database or other stateful image that needs a writable root.
+    Image { image: String, pattern: String },
+}
+
+impl std::fmt::Display for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Skip::Annotation { key, value } => write!(f, "opt-out annotation {key}: {value:?}"),
+            Skip::Image { image, pattern } => write!(f, "database/stateful image {image} (matches {pattern})"),
+        }
+    }
+}
+
 /// Annotation keys a user may already have written to opt a workload out of this check.
-/// Each returns the reason to report when it applies.
-fn opt_out(key: &str, value: &str) -> Option<String> {
+fn opt_out(key: &str, value: &str) -> Option<Skip> {
     let truthy = value.trim().eq_ignore_ascii_case("true");
-    let named = |v: &str| Some(format!("annotation {key}: {v}"));
+    let named = |v: &str| Some(Skip::Annotation { key: key.to_owned(), value: v.to_owned() });
     match key {
         "kube-rofs.io/skip" => named(value),
         "ignore-check.kube-linter.io/no-read-only-root-fs" | "ignore-check.kube-linter.io/read-only-root-fs" => {
@@ -100,7 +117,7 @@ pub enum Status {
     /// `readOnlyRootFilesystem: false`, written on purpose; left alone unless asked.
     ExplicitFalse,
     /// Opt-out annotation or stateful image; excluded from the ratio.
-    NotApplicable(String),
+    NotApplicable(Skip),
     /// Writable, but no exact edit exists; the reason says why.
     Refused(String),
 }
@@ -170,7 +187,7 @@ impl Policy {
         if let Some(image) = &c.image
             && let Some(p) = self.stateful_match(image)
         {
-            return Status::NotApplicable(format!("stateful image {image} (matches {p})"));
+            return Status::NotApplicable(Skip::Image { image: image.clone(), pattern: p.to_owned() });
         }
         Status::Writable
     }

@@ -1,6 +1,6 @@
-//! Human-readable lines for findings, and the counts behind the summary lines.
+//! The counts behind the summary lines and the audit ratio.
 
-use crate::fixer::{Finding, Outcome, Unreachable};
+use crate::fixer::Outcome;
 use crate::policy::Status;
 
 /// Counts over a run.
@@ -43,45 +43,4 @@ impl Tally {
     pub fn ratio(&self) -> Option<f64> {
         (self.counted() > 0).then(|| self.read_only as f64 / self.counted() as f64)
     }
-
-    pub fn audit_line(&self) -> String {
-        format!("{} of {} containers use read-only root filesystem.", self.read_only, self.counted())
-    }
-
-    pub fn excluded_line(&self) -> String {
-        format!(
-            "{} not applicable, {} explicit readOnlyRootFilesystem: false (excluded from the ratio).",
-            self.not_applicable, self.explicit_false
-        )
-    }
-}
-
-fn who(f: &Finding) -> String {
-    format!("{} {}, {} '{}'", f.kind, f.name, container_word(f.list), f.container)
-}
-
-fn container_word(list: &str) -> &'static str {
-    match list {
-        "initContainers" => "init container",
-        "ephemeralContainers" => "ephemeral container",
-        _ => "container",
-    }
-}
-
-/// One line for a finding, or None for a read-only container. `fixed` words a fixable
-/// container as done.
-pub fn finding_line(path: &str, f: &Finding, fixed: bool) -> Option<String> {
-    let what = match &f.status {
-        Status::ReadOnly => return None,
-        Status::Writable if fixed => "fixed: readOnlyRootFilesystem: true added".to_owned(),
-        Status::Writable => "writable root filesystem (no readOnlyRootFilesystem: true)".to_owned(),
-        Status::Refused(r) => format!("writable root filesystem; not fixed: {r}"),
-        Status::NotApplicable(r) => format!("not applicable: {r}"),
-        Status::ExplicitFalse => "not applicable: explicit readOnlyRootFilesystem: false (intentional opt-out; --fix-explicit-false flips it)".to_owned(),
-    };
-    Some(format!("{path}:{}: {}: {what}", f.pos, who(f)))
-}
-
-pub fn unreachable_line(path: &str, u: &Unreachable) -> String {
-    format!("{path}:{}: {} {}: not checked: {}", u.pos, u.kind, u.name, u.reason)
 }

@@ -1,15 +1,15 @@
-//! Run a mode (check / diff / fix) over inputs: files in parallel, output in input order.
+//! Run a mode (check / diff / fix) over inputs: files in parallel, results sorted by path.
 
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
-use anyhow::Context;
 use rayon::prelude::*;
 
-use crate::discover::{self, Input};
-use crate::fixer::{self, Options, Outcome};
-use crate::policy::Status;
-use crate::report::{self, Tally};
+use crate::discover::{self, Input, WalkError};
+use crate::emit::{self, Format};
+use crate::fixer::{self, FileError, Options, Outcome};
+use crate::report::Tally;
+use crate::source::Pos;
 use crate::{diff, write};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +17,16 @@ pub enum Mode {
     Check,
     Diff,
     Fix,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Check => "check",
+            Mode::Diff => "diff",
+            Mode::Fix => "fix",
+        }
+    }
 }
 
 /// Process exit codes.
@@ -32,164 +42,156 @@ pub enum Exit {
 
 pub struct Settings {
     pub mode: Mode,
+    pub format: Format,
     pub options: Options,
     pub threshold: f64,
     pub paths: Vec<PathBuf>,
 }
 
-/// What happened to one input.
-struct FileRun {
-    path: String,
-    outcome: Result<Outcome, String>,
-    /// diff text (diff mode) or fixed bytes for stdout (`fix -`).
-    output: Vec<u8>,
-    write_error: Option<String>,
+/// A file that could not be handled.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub message: String,
+    pub pos: Option<Pos>,
 }
 
-fn run_one(input: &Input, stdin: &[u8], settings: &Settings) -> FileRun {
+/// What happened to one input.
+#[derive(Debug)]
+pub struct FileReport {
+    /// As shown and used in diff headers (`-` for standard input).
+    pub path: String,
+    pub result: Result<Outcome, Failure>,
+    /// Unified diff of the change (diff mode).
+    pub diff: String,
+    /// The YAML to print (`fix -`).
+    pub stdout_yaml: Option<Vec<u8>>,
+    /// `fix` could not write the file.
+    pub write_error: Option<String>,
+}
+
+/// Whether the audit passes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Verdict {
+    Pass(f64),
+    Fail(f64),
+    /// No containers to count.
+    NotApplicable,
+}
+
+/// Everything a run found, for the emitters.
+pub struct Report {
+    pub mode: Mode,
+    pub threshold: f64,
+    pub files: Vec<FileReport>,
+    pub walk_errors: Vec<WalkError>,
+    pub tally: Tally,
+    /// Standard input was one of the inputs (`fix -` prints YAML on stdout).
+    pub stdin: bool,
+}
+
+impl Report {
+    pub fn verdict(&self) -> Verdict {
+        match self.tally.ratio() {
+            None => Verdict::NotApplicable,
+            Some(r) if r >= self.threshold => Verdict::Pass(r),
+            Some(r) => Verdict::Fail(r),
+        }
+    }
+
+    pub fn exit(&self) -> Exit {
+        if self.tally.errors > 0 {
+            return Exit::Error;
+        }
+        match self.mode {
+            Mode::Check if matches!(self.verdict(), Verdict::Fail(_)) => Exit::Findings,
+            Mode::Diff if self.tally.changed_files > 0 => Exit::Findings,
+            _ => Exit::Ok,
+        }
+    }
+}
+
+fn failure(e: &FileError) -> Failure {
+    let pos = match e {
+        FileError::Encoding { pos, .. } => Some(*pos),
+        FileError::Syntax(s) => Some(s.pos),
+        FileError::Verify { .. } => None,
+    };
+    let message = match pos {
+        // The position leads the message in text output; keep the rest.
+        Some(p) => e.to_string().strip_prefix(&format!("{p}: ")).unwrap_or(&e.to_string()).to_owned(),
+        None => e.to_string(),
+    };
+    Failure { message, pos }
+}
+
+fn run_one(input: &Input, stdin: &[u8], settings: &Settings) -> FileReport {
     let (path, bytes) = match input {
         Input::Stdin => ("-".to_owned(), Ok(stdin.to_vec())),
-        Input::File(p) => {
-            (discover::display_path(p), std::fs::read(p).map_err(|e| format!(" error: cannot read: {e}")))
-        }
+        Input::File(p) => (discover::display_path(p), std::fs::read(p)),
     };
-    let mut run = FileRun { path, outcome: Err(String::new()), output: Vec::new(), write_error: None };
+    let mut report = FileReport {
+        path,
+        result: Err(Failure { message: String::new(), pos: None }),
+        diff: String::new(),
+        stdout_yaml: None,
+        write_error: None,
+    };
     let bytes = match bytes {
         Ok(b) => b,
         Err(e) => {
-            run.outcome = Err(e);
-            return run;
+            report.result = Err(Failure { message: format!("error: cannot read: {e}"), pos: None });
+            return report;
         }
     };
     let outcome = match fixer::process(&bytes, &settings.options) {
         Ok(o) => o,
         Err(e) => {
-            let sep = if matches!(e, fixer::FileError::Verify { .. }) { " " } else { "" };
-            run.outcome = Err(format!("{sep}{e}"));
-            return run;
+            report.result = Err(failure(&e));
+            return report;
         }
     };
     match (settings.mode, input, &outcome.fixed) {
         (Mode::Diff, _, Some(fixed)) => {
             // Both sides are valid UTF-8: the input was decoded, the output only adds text.
-            let old = String::from_utf8_lossy(&bytes);
-            let new = String::from_utf8_lossy(fixed);
-            run.output = diff::unified(&old, &new, &run.path).into_bytes();
+            report.diff =
+                diff::unified(&String::from_utf8_lossy(&bytes), &String::from_utf8_lossy(fixed), &report.path);
         }
-        (Mode::Fix, Input::Stdin, fixed) => run.output = fixed.clone().unwrap_or(bytes),
+        (Mode::Fix, Input::Stdin, fixed) => report.stdout_yaml = Some(fixed.clone().unwrap_or(bytes)),
         (Mode::Fix, Input::File(p), Some(fixed)) => {
             if let Err(e) = write::atomic_write(p, fixed) {
-                run.write_error = Some(format!("{e:#}"));
+                report.write_error = Some(format!("{e:#}"));
             }
         }
         _ => {}
     }
-    run.outcome = Ok(outcome);
-    run
+    report.result = Ok(outcome);
+    report
+}
+
+/// Process every input (in parallel) into a report sorted by path.
+pub fn collect(settings: &Settings, stdin: &mut dyn Read) -> io::Result<Report> {
+    let (inputs, walk_errors) = discover::discover(&settings.paths);
+    let has_stdin = inputs.contains(&Input::Stdin);
+    let mut stdin_bytes = Vec::new();
+    if has_stdin {
+        stdin.read_to_end(&mut stdin_bytes)?;
+    }
+    let mut files: Vec<FileReport> = inputs.par_iter().map(|i| run_one(i, &stdin_bytes, settings)).collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut tally = Tally { errors: walk_errors.len(), ..Tally::default() };
+    for f in &files {
+        match &f.result {
+            Ok(o) => tally.add(o),
+            Err(_) => tally.errors += 1,
+        }
+        tally.errors += usize::from(f.write_error.is_some());
+    }
+    Ok(Report { mode: settings.mode, threshold: settings.threshold, files, walk_errors, tally, stdin: has_stdin })
 }
 
 /// Run and print; returns the exit code.
 pub fn run(settings: &Settings, stdin: &mut dyn Read, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exit> {
-    let (inputs, walk_errors) = discover::discover(&settings.paths);
-    let mut stdin_bytes = Vec::new();
-    if inputs.contains(&Input::Stdin) {
-        stdin.read_to_end(&mut stdin_bytes).context("reading standard input").map_err(io::Error::other)?;
-    }
-    let runs: Vec<FileRun> = inputs.par_iter().map(|i| run_one(i, &stdin_bytes, settings)).collect();
-
-    let mut tally = Tally::default();
-    for e in &walk_errors {
-        tally.errors += 1;
-        writeln!(err, "{}: error: {}", discover::display_path(&e.path), e.message)?;
-    }
-    let fixed_words = settings.mode == Mode::Fix;
-    for r in &runs {
-        let outcome = match &r.outcome {
-            Ok(o) => o,
-            Err(e) => {
-                tally.errors += 1;
-                writeln!(err, "{}:{e}", r.path)?;
-                continue;
-            }
-        };
-        tally.add(outcome);
-        if let Some(e) = &r.write_error {
-            tally.errors += 1;
-            writeln!(err, "{}: error: {e}", r.path)?;
-        }
-        if let Some(why) = &outcome.skipped {
-            writeln!(err, "{}: skipped: {why}", r.path)?;
-        }
-        for u in &outcome.unreachable {
-            writeln!(err, "{}", report::unreachable_line(&r.path, u))?;
-        }
-        for f in &outcome.findings {
-            // check lists everything on stdout; diff and fix keep stdout for the diff / YAML
-            // and only explain what they leave alone.
-            let line = report::finding_line(&r.path, f, fixed_words);
-            match (settings.mode, line) {
-                (Mode::Check, Some(l)) => writeln!(out, "{l}")?,
-                (_, Some(l)) if f.status != Status::Writable => writeln!(err, "{l}")?,
-                _ => {}
-            }
-        }
-        out.write_all(&r.output)?;
-    }
-
-    let exit = match settings.mode {
-        Mode::Check => {
-            writeln!(out, "{}", tally.audit_line())?;
-            writeln!(out, "{}", tally.excluded_line())?;
-            let pct = |x: f64| format!("{:.0}%", x * 100.0);
-            match tally.ratio() {
-                None => {
-                    writeln!(out, "N/A: no containers to check.")?;
-                    Exit::Ok
-                }
-                Some(r) if r >= settings.threshold => {
-                    writeln!(out, "PASS: {} >= {} threshold.", pct(r), pct(settings.threshold))?;
-                    Exit::Ok
-                }
-                Some(r) => {
-                    writeln!(out, "FAIL: {} < {} threshold.", pct(r), pct(settings.threshold))?;
-                    Exit::Findings
-                }
-            }
-        }
-        Mode::Diff => {
-            writeln!(
-                err,
-                "kube-rofs: {} containers to fix in {} of {} files; {}",
-                tally.fixable,
-                tally.changed_files,
-                tally.files,
-                rest(&tally)
-            )?;
-            if tally.changed_files > 0 { Exit::Findings } else { Exit::Ok }
-        }
-        Mode::Fix => {
-            let summary = format!(
-                "kube-rofs: fixed {} containers in {} of {} files; {}",
-                tally.fixable,
-                tally.changed_files,
-                tally.files,
-                rest(&tally)
-            );
-            // With `fix -` stdout carries the YAML.
-            if inputs.contains(&Input::Stdin) {
-                writeln!(err, "{summary}")?
-            } else {
-                writeln!(out, "{summary}")?
-            }
-            Exit::Ok
-        }
-    };
-    Ok(if tally.errors > 0 { Exit::Error } else { exit })
-}
-
-fn rest(t: &Tally) -> String {
-    format!(
-        "{} already read-only, {} not applicable, {} explicit false, {} refused, {} files skipped, {} errors.",
-        t.read_only, t.not_applicable, t.explicit_false, t.refused, t.skipped_files, t.errors
-    )
+    let report = collect(settings, stdin)?;
+    emit::emit(settings.format, &report, out, err)?;
+    Ok(report.exit())
 }

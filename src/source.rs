@@ -2,11 +2,14 @@
 
 use std::fmt;
 
-/// Where something is in a file, for messages: 1-based line and column (column counts characters).
+/// Where something is in a file: 1-based line and column. `col` counts characters (what
+/// editors show); `byte_col` counts UTF-8 bytes (what reviewdog's format uses). A BOM is not
+/// part of the first line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Pos {
     pub line: usize,
     pub col: usize,
+    pub byte_col: usize,
 }
 
 impl fmt::Display for Pos {
@@ -35,7 +38,7 @@ const BOM: &str = "\u{feff}";
 impl<'a> Source<'a> {
     pub fn decode(bytes: &'a [u8]) -> Result<Source<'a>, NotUtf8> {
         if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
-            return Err(NotUtf8 { pos: Pos { line: 1, col: 1 }, utf16: true });
+            return Err(NotUtf8 { pos: Pos { line: 1, col: 1, byte_col: 1 }, utf16: true });
         }
         let text = match std::str::from_utf8(bytes) {
             Ok(t) => t,
@@ -44,8 +47,9 @@ impl<'a> Source<'a> {
                 // The prefix is valid UTF-8 by construction.
                 let good = std::str::from_utf8(good).unwrap_or_default();
                 let line = good.matches('\n').count() + 1;
-                let col = good.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-                return Err(NotUtf8 { pos: Pos { line, col }, utf16: false });
+                let last = good.rsplit('\n').next().unwrap_or("");
+                let pos = Pos { line, col: last.chars().count() + 1, byte_col: last.len() + 1 };
+                return Err(NotUtf8 { pos, utf16: false });
             }
         };
         let (bom, body) = match text.strip_prefix(BOM) {
@@ -79,8 +83,8 @@ impl<'a> Source<'a> {
     pub fn pos(&self, offset: usize) -> Pos {
         let line = self.line_of(offset);
         let start = self.line_starts[line];
-        let col = self.body[start..offset.min(self.body.len())].chars().count() + 1;
-        Pos { line: line + 1, col }
+        let before = &self.body[start..offset.min(self.body.len())];
+        Pos { line: line + 1, col: before.chars().count() + 1, byte_col: before.len() + 1 }
     }
 
     /// Offset where a new line inserted after the line holding `offset` starts: just past the
@@ -121,15 +125,17 @@ mod tests {
         let s = Source::decode("\u{feff}a: 1\nb: 2".as_bytes()).unwrap();
         assert_eq!(s.bom, BOM);
         assert_eq!(s.body, "a: 1\nb: 2");
-        assert_eq!(s.pos(5), Pos { line: 2, col: 1 });
+        assert_eq!(s.pos(5), Pos { line: 2, col: 1, byte_col: 1 });
         assert_eq!(s.next_line_start(6), 9);
         assert!(s.ends_without_newline());
+        let s = Source::decode("k: ✓x".as_bytes()).unwrap();
+        assert_eq!(s.pos(6), Pos { line: 1, col: 5, byte_col: 7 }, "columns in characters and in bytes");
     }
 
     #[test]
     fn non_utf8_names_the_position() {
         let e = Source::decode(b"a: 1\nb: \xff\n").err().unwrap();
-        assert_eq!(e.pos, Pos { line: 2, col: 4 });
+        assert_eq!(e.pos, Pos { line: 2, col: 4, byte_col: 4 });
         assert!(Source::decode(b"\xff\xfea\x00").err().unwrap().utf16);
     }
 

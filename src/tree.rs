@@ -155,7 +155,7 @@ pub fn parse(src: &Source) -> Result<Tree, SyntaxError> {
             let m = e.marker();
             let pos = match m.byte_offset() {
                 Some(b) if b <= text.len() => src.pos(b),
-                _ => Pos { line: m.line(), col: m.col() + 1 },
+                _ => Pos { line: m.line(), col: m.col() + 1, byte_col: m.col() + 1 },
             };
             SyntaxError { pos, message: e.info() }
         })?;

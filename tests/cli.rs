@@ -189,7 +189,6 @@ fn check_passes_with_exit_0_when_all_containers_are_read_only() {
     assert_eq!(
         r.stdout,
         "1 of 1 containers use read-only root filesystem.\n\
-         0 not applicable, 0 explicit readOnlyRootFilesystem: false (excluded from the ratio).\n\
          PASS: 100% >= 80% threshold.\n"
     );
 }
@@ -201,9 +200,10 @@ fn check_fails_with_exit_1_below_threshold_and_lists_the_writable_container() {
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert_eq!(
         r.stdout,
-        "w.yaml:9:9: Deployment web, container 'app': writable root filesystem (no readOnlyRootFilesystem: true)\n\
+        "w.yaml:9:9: Deployment 'web' lacks readOnlyRootFilesystem: true. \
+         Stateless web application could run with read-only root.\n\
+         \x20 w.yaml:9:9: container 'app': writable; `kube-rofs fix` adds readOnlyRootFilesystem: true\n\
          1 of 2 containers use read-only root filesystem.\n\
-         0 not applicable, 0 explicit readOnlyRootFilesystem: false (excluded from the ratio).\n\
          FAIL: 50% < 80% threshold.\n"
     );
 }
@@ -273,8 +273,7 @@ fn check_without_workloads_is_not_applicable_exit_0() {
     assert_eq!(
         r.stdout,
         "0 of 0 containers use read-only root filesystem.\n\
-         0 not applicable, 0 explicit readOnlyRootFilesystem: false (excluded from the ratio).\n\
-         N/A: no containers to check.\n"
+         N/A: no workloads with containers to check.\n"
     );
 }
 
@@ -283,7 +282,7 @@ fn check_on_an_empty_directory_is_not_applicable_exit_0() {
     let dir = dir_with(&[]);
     let r = run(dir.path(), &["check"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.ends_with("N/A: no containers to check.\n"), "{}", r.stdout);
+    assert!(r.stdout.ends_with("N/A: no workloads with containers to check.\n"), "{}", r.stdout);
 }
 
 #[test]
@@ -311,14 +310,17 @@ spec:
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(
         r.stdout.contains(
-            "1 of 1 containers use read-only root filesystem.\n\
-             1 not applicable, 1 explicit readOnlyRootFilesystem: false (excluded from the ratio).\n"
+            "Not applicable (2, excluded from the ratio):\n\
+             \x20 p.yaml:7:5: Pod 'p', container 'db': database/stateful image postgres:16 (matches postgres)\n\
+             \x20 p.yaml:9:5: Pod 'p', container 'opt': explicit readOnlyRootFilesystem: false \
+             (intentional opt-out; --fix-explicit-false flips it)\n\
+             1 of 1 containers use read-only root filesystem.\n"
         ),
         "{}",
         r.stdout
     );
     assert!(
-        r.stdout.contains("p.yaml:9:5: Pod p, container 'opt': not applicable: explicit readOnlyRootFilesystem: false"),
+        r.stdout.contains("p.yaml:9:5: Pod 'p', container 'opt': explicit readOnlyRootFilesystem: false"),
         "{}",
         r.stdout
     );
@@ -338,7 +340,9 @@ fn check_reads_stdin_and_names_it_dash() {
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert!(
         r.stdout.starts_with(
-            "-:9:9: Deployment web, container 'app': writable root filesystem (no readOnlyRootFilesystem: true)\n\
+            "-:9:9: Deployment 'web' lacks readOnlyRootFilesystem: true. \
+             Stateless web application could run with read-only root.\n\
+             \x20 -:9:9: container 'app': writable; `kube-rofs fix` adds readOnlyRootFilesystem: true\n\
              0 of 1 containers use read-only root filesystem.\n"
         ),
         "{}",
@@ -623,7 +627,11 @@ fn explicit_file_with_a_non_yaml_extension_is_still_read() {
     let dir = dir_with(&[("manifest.txt", WRITABLE)]);
     let c = run(dir.path(), &["check", "manifest.txt"]);
     assert_eq!(c.code, 1, "{}{}", c.stdout, c.stderr);
-    assert!(c.stdout.starts_with("manifest.txt:9:9: Deployment web, container 'app': writable"), "{}", c.stdout);
+    assert!(
+        c.stdout.starts_with("manifest.txt:9:9: Deployment 'web' lacks readOnlyRootFilesystem: true."),
+        "{}",
+        c.stdout
+    );
 
     let f = run(dir.path(), &["fix", "--no-log-dir", "manifest.txt"]);
     assert_eq!(f.code, 0, "{}{}", f.stdout, f.stderr);
@@ -685,8 +693,8 @@ fn stateful_image_glob_makes_a_container_not_applicable() {
     let before = read(dir.path(), "w.yaml");
     let r = run(dir.path(), &["check", "--stateful-image", "mydb*"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("1 not applicable,"), "{}", r.stdout);
-    assert!(r.stdout.ends_with("N/A: no containers to check.\n"), "{}", r.stdout);
+    assert!(r.stdout.contains("Not applicable (1, excluded from the ratio):\n"), "{}", r.stdout);
+    assert!(r.stdout.ends_with("N/A: no workloads with containers to check.\n"), "{}", r.stdout);
     let f = run(dir.path(), &["fix", "--stateful-image", "mydb*"]);
     assert_eq!(f.code, 0, "{}{}", f.stdout, f.stderr);
     assert_eq!(read(dir.path(), "w.yaml"), before);
@@ -697,7 +705,7 @@ fn no_default_stateful_images_makes_postgres_fixable() {
     let dir = dir_with(&[("w.yaml", &WRITABLE.replace("image: nginx", "image: postgres:16"))]);
     let r = run(dir.path(), &["check"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("1 not applicable,"), "{}", r.stdout);
+    assert!(r.stdout.contains("Not applicable (1, excluded from the ratio):\n"), "{}", r.stdout);
 
     let r = run(dir.path(), &["check", "--no-default-stateful-images"]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kube_rofs::policy::Status;
+use kube_rofs::policy::{Skip, Status};
 use kube_rofs::{Options, process};
 use walkdir::WalkDir;
 
@@ -115,8 +115,11 @@ fn run_corpus(name: &str) {
                         Status::ReadOnly => "already read-only".to_owned(),
                         Status::Writable => "fixed".to_owned(),
                         Status::ExplicitFalse => "explicit false (left alone)".to_owned(),
-                        Status::NotApplicable(r) => {
-                            format!("not applicable: {}", first_words(&r.replace("annotation ", "annotation=")))
+                        Status::NotApplicable(Skip::Annotation { key, .. }) => {
+                            format!("not applicable: annotation {key}")
+                        }
+                        Status::NotApplicable(Skip::Image { pattern, .. }) => {
+                            format!("not applicable: stateful image matching {pattern}")
                         }
                         Status::Refused(r) => format!("refused: {r}"),
                     };

@@ -1,0 +1,41 @@
+//! reviewdog diagnostic format, one JSON object per line (rdjsonl), with suggestions.
+//! Positions are 1-based lines and UTF-8 byte columns, ends exclusive; an insertion is an
+//! empty range.
+
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+
+use super::{container_message, failing, rule};
+use crate::run::Report;
+use crate::source::Pos;
+
+fn position(p: Pos) -> Value {
+    json!({"line": p.line, "column": p.byte_col})
+}
+
+pub fn emit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    for file in &report.files {
+        let Ok(o) = &file.result else { continue };
+        for f in o.findings.iter().filter(|f| failing(f)) {
+            let mut d = json!({
+                "message": container_message(f),
+                "location": {"path": file.path, "range": {"start": position(f.pos)}},
+                "severity": "WARNING",
+                "source": {"name": "kube-rofs", "url": rule::HELP_URI},
+                "code": {"value": rule::ID, "url": rule::HELP_URI},
+            });
+            if !f.edits.is_empty() {
+                let suggestions: Vec<Value> = f
+                    .edits
+                    .iter()
+                    .map(|e| json!({"range": {"start": position(e.start), "end": position(e.end)}, "text": e.text}))
+                    .collect();
+                d["suggestions"] = Value::Array(suggestions);
+            }
+            serde_json::to_writer(&mut *out, &d).map_err(io::Error::other)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(())
+}
