@@ -1,11 +1,12 @@
-//! Run a mode (check / diff / fix) over inputs: files in parallel, results sorted by path.
+//! Run a mode (check / diff / fix) over inputs: sorted by path, processed in parallel chunks,
+//! reported as a stream.
 
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-use crate::discover::{self, Input, WalkError};
+use crate::discover::{self, Input};
 use crate::emit::{self, Format};
 use crate::fixer::{self, FileError, Options, Outcome};
 use crate::report::Tally;
@@ -78,18 +79,17 @@ pub enum Verdict {
     NotApplicable,
 }
 
-/// Everything a run found, for the emitters.
-pub struct Report {
+/// What the emitters need once every file has been seen.
+#[derive(Debug, Clone, Copy)]
+pub struct Summary {
     pub mode: Mode,
     pub threshold: f64,
-    pub files: Vec<FileReport>,
-    pub walk_errors: Vec<WalkError>,
     pub tally: Tally,
     /// Standard input was one of the inputs (`fix -` prints YAML on stdout).
     pub stdin: bool,
 }
 
-impl Report {
+impl Summary {
     pub fn verdict(&self) -> Verdict {
         match self.tally.ratio() {
             None => Verdict::NotApplicable,
@@ -124,10 +124,11 @@ fn failure(e: &FileError) -> Failure {
     Failure { message, pos }
 }
 
-fn run_one(input: &Input, stdin: &[u8], settings: &Settings) -> FileReport {
-    let (path, bytes) = match input {
-        Input::Stdin => ("-".to_owned(), Ok(stdin.to_vec())),
-        Input::File(p) => (discover::display_path(p), std::fs::read(p)),
+fn run_one(path: &str, input: &Input, stdin: &[u8], settings: &Settings) -> FileReport {
+    let path = path.to_owned();
+    let bytes = match input {
+        Input::Stdin => Ok(stdin.to_vec()),
+        Input::File(p) => std::fs::read(p),
     };
     let mut report = FileReport {
         path,
@@ -168,30 +169,47 @@ fn run_one(input: &Input, stdin: &[u8], settings: &Settings) -> FileReport {
     report
 }
 
-/// Process every input (in parallel) into a report sorted by path.
-pub fn collect(settings: &Settings, stdin: &mut dyn Read) -> io::Result<Report> {
+/// Files processed in parallel between two rounds of output: memory stays bounded by this many
+/// files (and the largest of them), however many files there are.
+const CHUNK: usize = 256;
+
+/// Run and print, streaming: inputs sorted by path, processed in parallel chunks, each file's
+/// report printed and dropped in order. Returns the exit code.
+pub fn run(settings: &Settings, stdin: &mut dyn Read, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exit> {
     let (inputs, walk_errors) = discover::discover(&settings.paths);
-    let has_stdin = inputs.contains(&Input::Stdin);
+    let mut inputs: Vec<(String, Input)> = inputs
+        .into_iter()
+        .map(|i| match &i {
+            Input::Stdin => ("-".to_owned(), i),
+            Input::File(p) => (discover::display_path(p), i),
+        })
+        .collect();
+    inputs.sort_by(|a, b| a.0.cmp(&b.0));
+    let has_stdin = inputs.iter().any(|(_, i)| *i == Input::Stdin);
     let mut stdin_bytes = Vec::new();
     if has_stdin {
         stdin.read_to_end(&mut stdin_bytes)?;
     }
-    let mut files: Vec<FileReport> = inputs.par_iter().map(|i| run_one(i, &stdin_bytes, settings)).collect();
-    files.sort_by(|a, b| a.path.cmp(&b.path));
     let mut tally = Tally { errors: walk_errors.len(), ..Tally::default() };
-    for f in &files {
-        match &f.result {
-            Ok(o) => tally.add(o),
-            Err(_) => tally.errors += 1,
-        }
-        tally.errors += usize::from(f.write_error.is_some());
+    for e in &walk_errors {
+        writeln!(err, "{}: error: {}", discover::display_path(&e.path), e.message)?;
     }
-    Ok(Report { mode: settings.mode, threshold: settings.threshold, files, walk_errors, tally, stdin: has_stdin })
-}
-
-/// Run and print; returns the exit code.
-pub fn run(settings: &Settings, stdin: &mut dyn Read, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exit> {
-    let report = collect(settings, stdin)?;
-    emit::emit(settings.format, &report, out, err)?;
-    Ok(report.exit())
+    let mut emitter = emit::emitter(settings.format, settings.mode);
+    emitter.begin(out)?;
+    for chunk in inputs.chunks(CHUNK) {
+        let reports: Vec<FileReport> =
+            chunk.par_iter().map(|(path, i)| run_one(path, i, &stdin_bytes, settings)).collect();
+        for r in &reports {
+            match &r.result {
+                Ok(o) => tally.add(o),
+                Err(_) => tally.errors += 1,
+            }
+            tally.errors += usize::from(r.write_error.is_some());
+            emit::file_errors(r, err)?;
+            emitter.file(r, out, err)?;
+        }
+    }
+    let summary = Summary { mode: settings.mode, threshold: settings.threshold, tally, stdin: has_stdin };
+    emitter.finish(&summary, out, err)?;
+    Ok(summary.exit())
 }

@@ -6,8 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use kube_rofs::emit::{self, Format};
-use kube_rofs::run::{Mode, Settings, collect};
+use kube_rofs::emit::Format;
+use kube_rofs::run::{Mode, Settings, run};
 use kube_rofs::{Options, process};
 use serde_json::Value;
 
@@ -43,9 +43,8 @@ fn options(args: &[String]) -> Options {
 fn emitted(path: &Path, opts: &Options, format: Format) -> String {
     let settings =
         Settings { mode: Mode::Diff, format, options: opts.clone(), threshold: 0.8, paths: vec![path.to_path_buf()] };
-    let report = collect(&settings, &mut std::io::empty()).unwrap();
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    emit::emit(format, &report, &mut out, &mut err).unwrap();
+    run(&settings, &mut std::io::empty(), &mut out, &mut err).unwrap();
     String::from_utf8(out).unwrap()
 }
 

@@ -3,8 +3,8 @@
 
 use std::io::{self, Write};
 
-use super::{container_message, failing};
-use crate::run::{Report, Verdict};
+use super::{Emitter, container_message, failing};
+use crate::run::{FileReport, Summary, Verdict};
 
 /// Escape a workflow command's message.
 fn data(s: &str) -> String {
@@ -16,9 +16,11 @@ fn property(s: &str) -> String {
     data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-pub fn emit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    for file in &report.files {
-        let Ok(o) = &file.result else { continue };
+pub struct Github;
+
+impl Emitter for Github {
+    fn file(&mut self, file: &FileReport, out: &mut dyn Write, _err: &mut dyn Write) -> io::Result<()> {
+        let Ok(o) = &file.result else { return Ok(()) };
         for f in o.findings.iter().filter(|f| failing(f)) {
             writeln!(
                 out,
@@ -30,21 +32,25 @@ pub fn emit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 data(&container_message(f))
             )?;
         }
+        Ok(())
     }
-    let t = &report.tally;
-    let summary = format!("{} of {} containers use read-only root filesystem.", t.read_only, t.counted());
-    writeln!(out, "{summary}")?;
-    let pct = |x: f64| format!("{:.0}%", x * 100.0);
-    match report.verdict() {
-        Verdict::Pass(r) => writeln!(out, "PASS: {} >= {} threshold.", pct(r), pct(report.threshold)),
-        Verdict::Fail(r) => {
-            writeln!(out, "FAIL: {} < {} threshold.", pct(r), pct(report.threshold))?;
-            writeln!(
-                out,
-                "::error title=kube-rofs::{}",
-                data(&format!("{summary} Below the {} threshold.", pct(report.threshold)))
-            )
+
+    fn finish(&mut self, report: &Summary, out: &mut dyn Write, _err: &mut dyn Write) -> io::Result<()> {
+        let t = &report.tally;
+        let summary = format!("{} of {} containers use read-only root filesystem.", t.read_only, t.counted());
+        writeln!(out, "{summary}")?;
+        let pct = |x: f64| format!("{:.0}%", x * 100.0);
+        match report.verdict() {
+            Verdict::Pass(r) => writeln!(out, "PASS: {} >= {} threshold.", pct(r), pct(report.threshold)),
+            Verdict::Fail(r) => {
+                writeln!(out, "FAIL: {} < {} threshold.", pct(r), pct(report.threshold))?;
+                writeln!(
+                    out,
+                    "::error title=kube-rofs::{}",
+                    data(&format!("{summary} Below the {} threshold.", pct(report.threshold)))
+                )
+            }
+            Verdict::NotApplicable => writeln!(out, "N/A: no workloads with containers to check."),
         }
-        Verdict::NotApplicable => writeln!(out, "N/A: no workloads with containers to check."),
     }
 }

@@ -1,28 +1,19 @@
-//! JSON output: one versioned object with the summary, every container and every edit.
+//! JSON output: one versioned object with every container, every edit and the summary.
+//! Written as a stream (findings as files come, summary last), so memory does not grow with
+//! the number of files.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::rule;
+use super::{Emitter, rule};
 use crate::fixer::{Finding, FixEdit};
 use crate::policy::{Skip, Status};
-use crate::run::{Mode, Report, Verdict};
+use crate::run::{FileReport, Mode, Summary as RunSummary, Verdict};
 use crate::source::Pos;
 
 /// Bumped on any incompatible change of this object's shape.
 pub const VERSION: u32 = 1;
-
-#[derive(Serialize)]
-struct Output<'a> {
-    version: u32,
-    tool: Tool,
-    command: &'static str,
-    check: Check,
-    summary: Summary,
-    findings: Vec<JsonFinding<'a>>,
-    files: Vec<JsonFile<'a>>,
-}
 
 #[derive(Serialize)]
 struct Tool {
@@ -120,8 +111,8 @@ struct JsonFinding<'a> {
 }
 
 #[derive(Serialize)]
-struct JsonFile<'a> {
-    file: &'a str,
+struct JsonFile {
+    file: String,
     /// `error`, `skipped` or `not-checked` (a workload whose pod template is an alias).
     status: &'static str,
     message: String,
@@ -152,25 +143,65 @@ pub fn verdict_name(v: Verdict) -> &'static str {
     }
 }
 
-pub fn emit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let t = &report.tally;
-    let mut findings = Vec::new();
-    let mut files = Vec::new();
-    for file in &report.files {
+pub struct Json {
+    mode: Mode,
+    findings: usize,
+    /// Errors, skipped files and unchecked workloads: few, printed after the findings.
+    files: Vec<JsonFile>,
+}
+
+impl Json {
+    pub fn new(mode: Mode) -> Json {
+        Json { mode, findings: 0, files: Vec::new() }
+    }
+}
+
+fn field(out: &mut dyn Write, name: &str, value: &impl Serialize) -> io::Result<()> {
+    write!(out, "  \"{name}\": ")?;
+    serde_json::to_writer(&mut *out, value).map_err(io::Error::other)?;
+    writeln!(out, ",")
+}
+
+impl Emitter for Json {
+    fn begin(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "{{")?;
+        field(out, "version", &VERSION)?;
+        field(out, "tool", &Tool { name: "kube-rofs", version: env!("CARGO_PKG_VERSION") })?;
+        field(out, "command", &self.mode.name())?;
+        let check = Check {
+            id: rule::ID,
+            title: rule::TITLE,
+            severity: rule::SEVERITY,
+            help_uri: rule::HELP_URI,
+            references: rule::REFERENCES.iter().map(|&(id, url)| Reference { id, url }).collect(),
+        };
+        field(out, "check", &check)?;
+        write!(out, "  \"findings\": [")
+    }
+
+    fn file(&mut self, file: &FileReport, out: &mut dyn Write, _err: &mut dyn Write) -> io::Result<()> {
+        let path = &file.path;
         let o = match &file.result {
             Ok(o) => o,
             Err(fail) => {
                 let (line, column) = (fail.pos.map(|p| p.line), fail.pos.map(|p| p.col));
-                files.push(JsonFile { file: &file.path, status: "error", message: fail.message.clone(), line, column });
-                continue;
+                let message = fail.message.clone();
+                self.files.push(JsonFile { file: path.clone(), status: "error", message, line, column });
+                return Ok(());
             }
         };
         if let Some(e) = &file.write_error {
-            files.push(JsonFile { file: &file.path, status: "error", message: e.clone(), line: None, column: None });
+            self.files.push(JsonFile {
+                file: path.clone(),
+                status: "error",
+                message: e.clone(),
+                line: None,
+                column: None,
+            });
         }
         if let Some(why) = &o.skipped {
-            files.push(JsonFile {
-                file: &file.path,
+            self.files.push(JsonFile {
+                file: path.clone(),
                 status: "skipped",
                 message: why.clone(),
                 line: None,
@@ -179,13 +210,8 @@ pub fn emit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
         for u in &o.unreachable {
             let message = format!("{} '{}': {}", u.kind, u.name, u.reason);
-            files.push(JsonFile {
-                file: &file.path,
-                status: "not-checked",
-                message,
-                line: Some(u.pos.line),
-                column: Some(u.pos.col),
-            });
+            let (line, column) = (Some(u.pos.line), Some(u.pos.col));
+            self.files.push(JsonFile { file: path.clone(), status: "not-checked", message, line, column });
         }
         let written = file.write_error.is_none();
         for f in &o.findings {
@@ -200,8 +226,8 @@ pub fn emit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 Status::ExplicitFalse => Some("explicit readOnlyRootFilesystem: false".into()),
                 _ => None,
             };
-            findings.push(JsonFinding {
-                file: &file.path,
+            let finding = JsonFinding {
+                file: path,
                 line: f.pos.line,
                 column: f.pos.col,
                 kind: &f.kind,
@@ -209,26 +235,24 @@ pub fn emit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 namespace: f.namespace.as_deref(),
                 container: &f.container,
                 container_list: f.list,
-                status: status(report.mode, f, written),
+                status: status(self.mode, f, written),
                 reason,
                 annotation,
                 image,
                 edits: f.edits.iter().map(edit).collect(),
-            });
+            };
+            write!(out, "{}\n    ", if self.findings == 0 { "" } else { "," })?;
+            serde_json::to_writer(&mut *out, &finding).map_err(io::Error::other)?;
+            self.findings += 1;
         }
+        Ok(())
     }
-    let output = Output {
-        version: VERSION,
-        tool: Tool { name: "kube-rofs", version: env!("CARGO_PKG_VERSION") },
-        command: report.mode.name(),
-        check: Check {
-            id: rule::ID,
-            title: rule::TITLE,
-            severity: rule::SEVERITY,
-            help_uri: rule::HELP_URI,
-            references: rule::REFERENCES.iter().map(|&(id, url)| Reference { id, url }).collect(),
-        },
-        summary: Summary {
+
+    fn finish(&mut self, summary: &RunSummary, out: &mut dyn Write, _err: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "\n  ],")?;
+        field(out, "files", &self.files)?;
+        let t = &summary.tally;
+        let s = Summary {
             files: t.files,
             files_changed: t.changed_files,
             files_skipped: t.skipped_files,
@@ -241,12 +265,11 @@ pub fn emit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             not_applicable: t.not_applicable,
             explicit_false: t.explicit_false,
             ratio: t.ratio(),
-            threshold: report.threshold,
-            verdict: verdict_name(report.verdict()),
-        },
-        findings,
-        files,
-    };
-    serde_json::to_writer_pretty(&mut *out, &output).map_err(io::Error::other)?;
-    writeln!(out)
+            threshold: summary.threshold,
+            verdict: verdict_name(summary.verdict()),
+        };
+        write!(out, "  \"summary\": ")?;
+        serde_json::to_writer(&mut *out, &s).map_err(io::Error::other)?;
+        writeln!(out, "\n}}")
+    }
 }

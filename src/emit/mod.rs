@@ -12,7 +12,7 @@ use clap::ValueEnum;
 
 use crate::fixer::Finding;
 use crate::policy::Status;
-use crate::run::Report;
+use crate::run::{FileReport, Mode, Summary};
 
 /// Output formats of `check`, `diff` and `fix`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -84,14 +84,36 @@ pub fn failing(f: &Finding) -> bool {
     matches!(f.status, Status::Writable | Status::Refused(_))
 }
 
-/// Print `report` as `format`; file errors always also go to `err` as text.
-pub fn emit(format: Format, report: &Report, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
-    text::errors(report, err)?;
+/// Streams a run's output: `begin`, then `file` for each file in order, then `finish`.
+pub trait Emitter {
+    fn begin(&mut self, _out: &mut dyn Write) -> io::Result<()> {
+        Ok(())
+    }
+    fn file(&mut self, file: &FileReport, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()>;
+    fn finish(&mut self, summary: &Summary, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()>;
+}
+
+pub fn emitter(format: Format, mode: Mode) -> Box<dyn Emitter> {
     match format {
-        Format::Text => text::emit(report, out, err),
-        Format::Json => json::emit(report, out),
-        Format::Sarif => sarif::emit(report, out),
-        Format::Github => github::emit(report, out),
-        Format::Rdjsonl => rdjson::emit(report, out),
+        Format::Text => Box::new(text::Text::new(mode)),
+        Format::Json => Box::new(json::Json::new(mode)),
+        Format::Sarif => Box::new(sarif::Sarif::default()),
+        Format::Github => Box::new(github::Github),
+        Format::Rdjsonl => Box::new(rdjson::Rdjson),
+    }
+}
+
+/// A file that could not be handled, as text on standard error whatever the format:
+/// `path[:line:col]: error: ...`.
+pub fn file_errors(f: &FileReport, err: &mut dyn Write) -> io::Result<()> {
+    match &f.result {
+        Err(fail) => match fail.pos {
+            Some(p) => writeln!(err, "{}:{p}: {}", f.path, fail.message),
+            None => writeln!(err, "{}: {}", f.path, fail.message),
+        },
+        Ok(_) => match &f.write_error {
+            Some(e) => writeln!(err, "{}: error: {e}", f.path),
+            None => Ok(()),
+        },
     }
 }

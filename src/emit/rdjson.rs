@@ -6,17 +6,23 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
-use super::{container_message, failing, rule};
-use crate::run::Report;
+use super::{Emitter, container_message, failing, rule};
+use crate::run::{FileReport, Summary};
 use crate::source::Pos;
 
 fn position(p: Pos) -> Value {
     json!({"line": p.line, "column": p.byte_col})
 }
 
-pub fn emit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    for file in &report.files {
-        let Ok(o) = &file.result else { continue };
+pub struct Rdjson;
+
+impl Emitter for Rdjson {
+    fn finish(&mut self, _summary: &Summary, _out: &mut dyn Write, _err: &mut dyn Write) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn file(&mut self, file: &FileReport, out: &mut dyn Write, _err: &mut dyn Write) -> io::Result<()> {
+        let Ok(o) = &file.result else { return Ok(()) };
         for f in o.findings.iter().filter(|f| failing(f)) {
             let mut d = json!({
                 "message": container_message(f),
@@ -36,6 +42,6 @@ pub fn emit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             serde_json::to_writer(&mut *out, &d).map_err(io::Error::other)?;
             writeln!(out)?;
         }
+        Ok(())
     }
-    Ok(())
 }

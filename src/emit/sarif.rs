@@ -6,9 +6,9 @@ use std::io::{self, Write};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
-use super::{container_message, failing, rule};
+use super::{Emitter, container_message, failing, rule};
 use crate::fixer::FixEdit;
-use crate::run::Report;
+use crate::run::{FileReport, Summary};
 
 /// Characters kept as they are in a relative URI path.
 const PATH: &AsciiSet = &NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
@@ -48,10 +48,22 @@ fn driver() -> Value {
     })
 }
 
-pub fn emit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let mut results = Vec::new();
-    for file in &report.files {
-        let Ok(o) = &file.result else { continue };
+#[derive(Default)]
+pub struct Sarif {
+    results: usize,
+}
+
+impl Emitter for Sarif {
+    fn begin(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        let tool = serde_json::to_string(&json!({"driver": driver()})).map_err(io::Error::other)?;
+        write!(
+            out,
+            "{{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n  \"version\": \"2.1.0\",\n  \"runs\": [{{\n    \"tool\": {tool},\n    \"columnKind\": \"unicodeCodePoints\",\n    \"results\": ["
+        )
+    }
+
+    fn file(&mut self, file: &FileReport, out: &mut dyn Write, _err: &mut dyn Write) -> io::Result<()> {
+        let Ok(o) = &file.result else { return Ok(()) };
         let location = json!({"uri": uri(&file.path)});
         for f in o.findings.iter().filter(|f| failing(f)) {
             let mut result = json!({
@@ -75,14 +87,14 @@ pub fn emit(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                     "artifactChanges": [{"artifactLocation": location, "replacements": replacements}],
                 }]);
             }
-            results.push(result);
+            write!(out, "{}\n      ", if self.results == 0 { "" } else { "," })?;
+            serde_json::to_writer(&mut *out, &result).map_err(io::Error::other)?;
+            self.results += 1;
         }
+        Ok(())
     }
-    let sarif = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{"tool": {"driver": driver()}, "columnKind": "unicodeCodePoints", "results": results}],
-    });
-    serde_json::to_writer_pretty(&mut *out, &sarif).map_err(io::Error::other)?;
-    writeln!(out)
+
+    fn finish(&mut self, _summary: &Summary, out: &mut dyn Write, _err: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "\n    ]\n  }}]\n}}")
+    }
 }
