@@ -53,6 +53,22 @@ pub struct FixEdit {
     pub text: String,
     pub start: Pos,
     pub end: Pos,
+    /// For an insertion of whole lines at the start of line L > 1: the same change anchored on
+    /// an existing line, as an insertion at the end of line L-1 (before its line break) of the
+    /// line break followed by the text without its last line break. Review tools that attach
+    /// suggestions to lines (reviewdog on GitHub) need this form: line L may not exist.
+    pub at_line_end: Option<(usize, Pos, String)>,
+}
+
+/// The `at_line_end` form of an insertion at `at` (body offset) of `text`, when it has one.
+fn at_line_end(src: &Source, bom: usize, at: usize, text: &str) -> Option<(usize, Pos, String)> {
+    let body = src.body;
+    let eol = if body[..at].ends_with("\r\n") { "\r\n" } else { "\n" };
+    if at == 0 || !body[..at].ends_with('\n') || !text.ends_with(eol) {
+        return None;
+    }
+    let end = at - eol.len();
+    Some((end + bom, src.pos(end), format!("{eol}{}", &text[..text.len() - eol.len()])))
 }
 
 /// A workload whose containers cannot be read exactly.
@@ -217,12 +233,14 @@ pub fn process(bytes: &[u8], opts: &Options) -> Result<Outcome, FileError> {
         }
     }
     for (owner, e) in merged {
+        let line_end = if e.start == e.end { at_line_end(&src, bom, e.start, &e.text) } else { None };
         let located = FixEdit {
             offset: e.start + bom,
             length: e.end - e.start,
             start: src.pos(e.start),
             end: src.pos(e.end),
             text: e.text,
+            at_line_end: line_end,
         };
         out.findings[owner].edits.push(located);
     }

@@ -128,7 +128,16 @@ fn rdjson_edits(lines: &str, file: &[u8]) -> Vec<(usize, usize, String)> {
     let mut edits = Vec::new();
     for line in lines.lines() {
         let d: Value = serde_json::from_str(line).unwrap();
-        for s in d["suggestions"].as_array().into_iter().flatten() {
+        let suggestions = d["suggestions"].as_array().cloned().unwrap_or_default();
+        // reviewdog's GitHub reporter: one suggestion per comment, on the comment's lines,
+        // and those lines must exist in the file.
+        assert!(suggestions.len() <= 1, "more than one suggestion: {line}");
+        let lines = std::str::from_utf8(file).unwrap().lines().count().max(1) as u64;
+        for s in &suggestions {
+            assert_eq!(s["range"], d["location"]["range"], "location range differs from the suggestion's: {line}");
+            assert!(n(&s["range"]["end"]["line"]) <= lines, "suggestion on a line past the end: {line}");
+        }
+        for s in &suggestions {
             let r = &s["range"];
             let a = offset(file, n(&r["start"]["line"]), n(&r["start"]["column"]), true);
             let b = offset(file, n(&r["end"]["line"]), n(&r["end"]["column"]), true);
