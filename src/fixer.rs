@@ -200,26 +200,17 @@ pub fn process(bytes: &[u8], opts: &Options) -> Result<Outcome, FileError> {
     if all_edits.is_empty() {
         return Ok(out);
     }
-    // The independent reader must see the same documents before anything is trusted to it.
-    let original = match verify::load_all(src.body) {
-        Ok(docs) if docs.len() == tree.docs.len() => docs,
-        Ok(docs) => {
-            let why = format!(
-                "the verifier (serde_yaml) reads {} documents where the editor reads {}; cannot verify",
-                docs.len(),
-                tree.docs.len()
-            );
+    let patched = edit::apply(src.body, &all_edits)
+        .map_err(|o| FileError::Verify { doc: 0, message: format!("overlapping edits at byte {}", o.at) })?;
+    let starts: Vec<usize> = tree.docs.iter().map(|d| d.start).collect();
+    match verify::verify_documents(src.body, &patched, &starts, &all_edits, &ops) {
+        Ok(()) => {}
+        Err(verify::Failure::Unverifiable(why)) => {
             refuse_all(&mut out, &why);
             return Ok(out);
         }
-        Err(e) => {
-            refuse_all(&mut out, &format!("the verifier (serde_yaml) cannot read this file: {e}"));
-            return Ok(out);
-        }
-    };
-    let patched = edit::apply(src.body, &all_edits)
-        .map_err(|o| FileError::Verify { doc: 0, message: format!("overlapping edits at byte {}", o.at) })?;
-    verify::verify(original, &ops, &patched).map_err(|(doc, message)| FileError::Verify { doc, message })?;
+        Err(verify::Failure::Mismatch(doc, message)) => return Err(FileError::Verify { doc, message }),
+    }
     // Insertions at one offset become one edit, so a consumer applying the reported edits in
     // offset order cannot put them in the wrong order.
     planned.sort_by_key(|(_, e)| (e.start, std::cmp::Reverse(e.depth)));

@@ -51,6 +51,9 @@ pub struct Entry {
 
 #[derive(Debug)]
 pub struct Document {
+    /// Where the document's text starts: its `---`, or its first token (0 for the first
+    /// document). It runs to the next document's start; directives (`%`) are not handled here.
+    pub start: usize,
     pub root: Option<Node>,
     /// Anchor ids referenced by at least one alias in this document.
     pub aliased: HashSet<usize>,
@@ -150,6 +153,7 @@ pub fn parse(src: &Source) -> Result<Tree, SyntaxError> {
     let mut stack: Vec<Open> = Vec::new();
     let mut root: Option<Node> = None;
     let mut aliased = HashSet::new();
+    let mut doc_start = 0;
     for next in Parser::new_from_str_with_options(text, options) {
         let (event, span) = next.map_err(|e| {
             let m = e.marker();
@@ -164,12 +168,13 @@ pub fn parse(src: &Source) -> Result<Tree, SyntaxError> {
         let depth = stack.len();
         let finished = match event {
             Event::DocumentStart(..) => {
+                doc_start = if docs.is_empty() { 0 } else { start };
                 root = None;
                 aliased = HashSet::new();
                 None
             }
             Event::DocumentEnd => {
-                docs.push(Document { root: root.take(), aliased: std::mem::take(&mut aliased) });
+                docs.push(Document { start: doc_start, root: root.take(), aliased: std::mem::take(&mut aliased) });
                 None
             }
             Event::Scalar(value, style, anchor, tag) => {

@@ -4,6 +4,7 @@
 use serde::Deserialize;
 use serde_yaml::{Mapping, Value};
 
+use crate::edit::Edit;
 use crate::plan::Op;
 use crate::render::New;
 use crate::workload::Seg;
@@ -59,6 +60,71 @@ pub fn apply_op(doc: &mut Value, op: &Op) -> Result<(), String> {
             _ => Err(format!("{at:?} is not a sequence")),
         },
     }
+}
+
+/// Why verification did not pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// serde_yaml cannot read the original, or reads other documents than the editor: nothing
+    /// can be verified, so nothing may be changed.
+    Unverifiable(String),
+    /// Document `0` of the patched text does not mean what was intended.
+    Mismatch(usize, String),
+}
+
+/// Verify each changed document on its own (the others are byte for byte unchanged), which
+/// spares re-reading the rest of a large multi-document file. `starts` are the documents'
+/// start offsets in `original`. Falls back to the whole file when the file has directives or a
+/// slice does not read as exactly one document.
+pub fn verify_documents(
+    original: &str,
+    patched: &str,
+    starts: &[usize],
+    edits: &[Edit],
+    ops: &[(usize, Op)],
+) -> Result<(), Failure> {
+    let mut changed: Vec<usize> = ops.iter().map(|(d, _)| *d).collect();
+    changed.sort_unstable();
+    changed.dedup();
+    let range = |k: usize| (starts[k], starts.get(k + 1).copied().unwrap_or(original.len()));
+    let inside = |e: &Edit| changed.iter().any(|&k| range(k).0 <= e.start && e.end <= range(k).1);
+    let shifted = |x: usize| {
+        let delta: isize =
+            edits.iter().filter(|e| e.start <= x).map(|e| e.text.len() as isize - (e.end - e.start) as isize).sum();
+        x.checked_add_signed(delta).unwrap_or(x)
+    };
+    let per_document = !original.lines().any(|l| l.starts_with('%'))
+        && changed.iter().all(|&k| k < starts.len())
+        && edits.iter().all(inside);
+    if per_document {
+        let mut all_single = true;
+        for &k in &changed {
+            let (a, b) = range(k);
+            let before = load_all(&original[a..b])
+                .map_err(|e| Failure::Unverifiable(format!("the verifier (serde_yaml) cannot read this file: {e}")))?;
+            let after_text = patched.get(shifted(a)..shifted(b)).unwrap_or("");
+            if before.len() != 1 {
+                all_single = false;
+                break;
+            }
+            let doc_ops: Vec<(usize, Op)> =
+                ops.iter().filter(|(d, _)| *d == k).map(|(_, op)| (0, op.clone())).collect();
+            verify(before, &doc_ops, after_text).map_err(|(_, m)| Failure::Mismatch(k, m))?;
+        }
+        if all_single {
+            return Ok(());
+        }
+    }
+    let before = load_all(original)
+        .map_err(|e| Failure::Unverifiable(format!("the verifier (serde_yaml) cannot read this file: {e}")))?;
+    if before.len() != starts.len() {
+        return Err(Failure::Unverifiable(format!(
+            "the verifier (serde_yaml) reads {} documents where the editor reads {}; cannot verify",
+            before.len(),
+            starts.len()
+        )));
+    }
+    verify(before, ops, patched).map_err(|(d, m)| Failure::Mismatch(d, m))
 }
 
 /// The first place two values differ, as a readable path.
@@ -119,6 +185,24 @@ mod tests {
     fn accepts_exactly_the_intended_change() {
         let original = load_all("a: 1\n---\nc: {x: 1}\n").unwrap();
         assert_eq!(verify(original, &[set_ro(1)], "a: 1\n---\nc: {x: 1, readOnlyRootFilesystem: true}\n"), Ok(()));
+    }
+
+    #[test]
+    fn checks_only_changed_documents_but_still_catches_their_changes() {
+        let original = "a: 1\n---\nc: {x: 1}\n---\nz: [1]\n";
+        let starts = [0, 5, 19];
+        let insert = |at: usize, text: &str| Edit::insertion(at, text.into(), 1);
+        let good = [insert(17, ", readOnlyRootFilesystem: true")];
+        let patched = crate::edit::apply(original, &good).unwrap();
+        assert_eq!(verify_documents(original, &patched, &starts, &good, &[set_ro(1)]), Ok(()));
+        let bad = [insert(17, ", readOnlyRootFilesystem: false")];
+        let patched = crate::edit::apply(original, &bad).unwrap();
+        let err = verify_documents(original, &patched, &starts, &bad, &[set_ro(1)]);
+        assert!(matches!(err, Err(Failure::Mismatch(1, _))), "{err:?}");
+        let unreadable = "a: 1\n---\nc: {x: 1}\nc: 2\n";
+        let patched = crate::edit::apply(unreadable, &good).unwrap();
+        let err = verify_documents(unreadable, &patched, &[0, 5], &good, &[set_ro(1)]);
+        assert!(matches!(err, Err(Failure::Unverifiable(_))), "{err:?}");
     }
 
     #[test]
