@@ -1,4 +1,4 @@
-use std::io;
+use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -7,7 +7,15 @@ use kube_rofs::run::{Exit, run};
 
 fn main() -> ExitCode {
     let settings = Cli::parse().settings();
-    let result = run(&settings, &mut io::stdin().lock(), &mut io::stdout().lock(), &mut io::stderr().lock());
+    // Buffered: a run over many files writes many short lines.
+    let (mut out, mut err) = (BufWriter::new(io::stdout().lock()), BufWriter::new(io::stderr().lock()));
+    let result = run(&settings, &mut io::stdin().lock(), &mut out, &mut err);
+    let result = result.and_then(|exit| {
+        err.flush()?;
+        out.flush()?;
+        Ok(exit)
+    });
+    drop(err);
     match result {
         Ok(exit) => ExitCode::from(exit as u8),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,

@@ -180,6 +180,16 @@ pub fn plan_pod(src: &Source, doc: &Document, pod: &PodSpec, fixable: &[usize], 
     PodPlan { containers: results, pod: pod_change }
 }
 
+/// The node's text ends with a block scalar (`|`, `>`), possibly nested in its last entries.
+fn ends_in_block_scalar(node: &Node) -> bool {
+    match &node.kind {
+        Kind::Scalar { style, .. } => matches!(style, ScalarStyle::Literal | ScalarStyle::Folded),
+        Kind::Map { flow: false, entries } => entries.last().is_some_and(|e| ends_in_block_scalar(&e.value)),
+        Kind::Seq { flow: false, items } => items.last().is_some_and(ends_in_block_scalar),
+        _ => false,
+    }
+}
+
 /// A mapping (or a sequence of mappings) whose keys are double-quoted: new keys follow suit.
 fn quoted_keys(node: &Node) -> bool {
     match &node.kind {
@@ -341,11 +351,12 @@ impl Planner<'_> {
                 "{what} is anchored and reused through an alias; editing it would change the alias too"
             ));
         }
-        let mut seen = HashSet::new();
-        for e in node.entries().unwrap_or_default() {
+        let entries = node.entries().unwrap_or_default();
+        for (i, e) in entries.iter().enumerate() {
             match e.key.as_str() {
                 Some("<<") => return Err(format!("{what} uses a merge key (<<)")),
-                Some(k) if !seen.insert(k) => {
+                // Mappings here have a few dozen keys at most: a scan beats hashing.
+                Some(k) if entries[..i].iter().any(|p| p.key.as_str() == Some(k)) => {
                     return Err(format!("{what} has the key `{k}` twice"));
                 }
                 _ => {}
@@ -464,9 +475,20 @@ impl Planner<'_> {
             let w = self.writer(map.end, self.layout(near), self.quote_for(map));
             return self.flow_insert(map, keys.iter().map(|(k, v)| w.flow_entry(k, v)).collect());
         }
-        let first = map.entries().and_then(|e| e.first()).ok_or("empty mapping")?;
+        let entries = map.entries().unwrap_or_default();
+        let (first, last) = entries.first().zip(entries.last()).ok_or("empty mapping")?;
         let indent = self.key_col(&first.key);
-        let at = self.after_line(map.end);
+        let mut at = self.after_line(map.end);
+        if at == self.src.body.len() && self.src.ends_without_newline() && ends_in_block_scalar(map) {
+            // The file ends inside a block scalar with no final line break: a line break added
+            // after it would become part of its value. Key order carries no meaning, so the new
+            // keys go above the last entry instead, when that entry starts its own line.
+            let line_start = self.src.line_start(self.src.line_of(last.key.start));
+            if !self.src.body[line_start..last.key.start].trim().is_empty() {
+                return Err("the file ends inside a block scalar without a final newline".into());
+            }
+            at = line_start;
+        }
         let w = self.writer(at, self.layout(near), quoted_keys(map));
         let mut text = String::new();
         w.block_entries(&mut text, keys, indent, None);
@@ -492,6 +514,9 @@ impl Planner<'_> {
         layout.flow_items = existing.last().is_some_and(|n| n.entries().is_some() && n.is_flow());
         let quote = existing.last().is_some_and(quoted_keys);
         let at = self.after_line(seq.end);
+        if at == self.src.body.len() && self.src.ends_without_newline() && ends_in_block_scalar(seq) {
+            return Err("the file ends inside a block scalar without a final newline".into());
+        }
         let w = self.writer(at, layout, quote);
         let mut text = String::new();
         let dash = self.src.column(seq.start);
@@ -549,19 +574,28 @@ impl Planner<'_> {
     /// entry's column, below a comment that ends the last entry's line. A trailing comma is kept.
     fn flow_insert(&self, node: &Node, pieces: Vec<String>) -> Result<Vec<Edit>, String> {
         let body = self.src.body;
+        // A single `key: value` pair inside a flow sequence is a mapping without braces.
+        if !matches!(body.as_bytes().get(node.start), Some(b'{' | b'[')) {
+            return Err("a single-pair mapping inside a flow sequence has no braces to extend".into());
+        }
         let close = node.end.checked_sub(1).filter(|&i| matches!(body.as_bytes()[i], b'}' | b']'));
         let close = close.ok_or("cannot find the end of the flow collection")?;
         let last = match &node.kind {
-            Kind::Map { entries, .. } => entries.first().zip(entries.last()).map(|(f, l)| {
-                let end = if l.value.end > l.value.start { l.value.end } else { l.key.end };
-                (f.key.start, l.key.start, end)
-            }),
+            Kind::Map { entries, .. } => match entries.last() {
+                Some(l) if l.value.end == l.value.start => {
+                    return Err("the flow mapping ends with an empty value; cannot place a new entry after it".into());
+                }
+                _ => entries.first().zip(entries.last()).map(|(f, l)| (f.key.start, l.key.start, l.value.end)),
+            },
             Kind::Seq { items, .. } => items.first().zip(items.last()).map(|(f, l)| (f.start, l.start, l.end)),
             _ => return Err("not a collection".into()),
         };
         let Some((first, last_start, last_end)) = last else {
             return Ok(vec![Edit::insertion(node.start + 1, pieces.join(", "), node.depth)]);
         };
+        if last_end > close {
+            return Err("cannot find the end of the flow collection".into());
+        }
         let comma = code_comma(&body[last_end..close]).map(|i| last_end + i);
         let after = comma.map_or(last_end, |c| c + 1);
         if self.src.line_of(first) == self.src.line_of(node.start) {
