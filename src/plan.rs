@@ -135,7 +135,7 @@ fn child(path: &Path, key: &str) -> Path {
     p
 }
 
-fn entry<'n>(map: &'n Node, key: &str) -> Option<&'n Entry> {
+fn entry<'n, 'a>(map: &'n Node<'a>, key: &str) -> Option<&'n Entry<'a>> {
     map.entries()?.iter().find(|e| e.key.as_str() == Some(key))
 }
 
@@ -214,7 +214,7 @@ fn json_style(node: &Node) -> bool {
 
 struct Planner<'a> {
     src: &'a Source<'a>,
-    doc: &'a Document,
+    doc: &'a Document<'a>,
     json: bool,
 }
 

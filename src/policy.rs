@@ -158,7 +158,7 @@ fn flag(doc: &Document, container: &Node) -> Flag {
     let Some(sc) = container.get("securityContext").map(|n| doc.resolve(n)) else { return Flag::Absent };
     let Some(v) = sc.get("readOnlyRootFilesystem").map(|n| doc.resolve(n)) else { return Flag::Absent };
     match &v.kind {
-        Kind::Scalar { value, style: granit_parser::ScalarStyle::Plain } => match value.as_str() {
+        Kind::Scalar { value, style: granit_parser::ScalarStyle::Plain } => match value.as_ref() {
             "true" | "True" | "TRUE" => Flag::True,
             "false" | "False" | "FALSE" => Flag::False,
             other => Flag::Other(other.to_owned()),

@@ -1,5 +1,7 @@
 //! Load: YAML text to a span tree (exact byte ranges, styles, anchors) using granit-parser events.
 
+use std::borrow::Cow;
+
 use granit_parser::{Event, Parser, ScalarStyle};
 use std::collections::HashSet;
 
@@ -11,7 +13,7 @@ use crate::source::{Pos, Source};
 /// last child; for a block scalar it is just past its last content line break (trailing blank
 /// lines that are not part of the value are left outside).
 #[derive(Debug, Clone)]
-pub struct Node {
+pub struct Node<'a> {
     pub start: usize,
     pub end: usize,
     /// Number of collections enclosing this node within its document.
@@ -22,46 +24,47 @@ pub struct Node {
     /// Anchor id (`&name`), 0 when none. Ids are unique within a file.
     pub anchor: usize,
     pub tagged: bool,
-    pub kind: Kind,
+    pub kind: Kind<'a>,
 }
 
 #[derive(Debug, Clone)]
-pub enum Kind {
+pub enum Kind<'a> {
+    /// Borrowed from the source when the parser could (plain scalars without escapes).
     Scalar {
-        value: String,
+        value: Cow<'a, str>,
         style: ScalarStyle,
     },
     Seq {
         flow: bool,
-        items: Vec<Node>,
+        items: Vec<Node<'a>>,
     },
     Map {
         flow: bool,
-        entries: Vec<Entry>,
+        entries: Vec<Entry<'a>>,
     },
     /// `*name`, with the id of the anchor it refers to.
     Alias(usize),
 }
 
 #[derive(Debug, Clone)]
-pub struct Entry {
-    pub key: Node,
-    pub value: Node,
+pub struct Entry<'a> {
+    pub key: Node<'a>,
+    pub value: Node<'a>,
 }
 
 #[derive(Debug)]
-pub struct Document {
+pub struct Document<'a> {
     /// Where the document's text starts: its `---`, or its first token (0 for the first
     /// document). It runs to the next document's start; directives (`%`) are not handled here.
     pub start: usize,
-    pub root: Option<Node>,
+    pub root: Option<Node<'a>>,
     /// Anchor ids referenced by at least one alias in this document.
     pub aliased: HashSet<usize>,
 }
 
 #[derive(Debug)]
-pub struct Tree {
-    pub docs: Vec<Document>,
+pub struct Tree<'a> {
+    pub docs: Vec<Document<'a>>,
 }
 
 /// The text is not valid YAML.
@@ -71,7 +74,7 @@ pub struct SyntaxError {
     pub message: String,
 }
 
-impl Node {
+impl<'a> Node<'a> {
     pub fn as_str(&self) -> Option<&str> {
         match &self.kind {
             Kind::Scalar { value, .. } => Some(value),
@@ -82,21 +85,21 @@ impl Node {
     /// A null scalar: empty, `~` or `null` (plain style only; `"null"` is a string).
     pub fn is_null(&self) -> bool {
         matches!(&self.kind, Kind::Scalar { value, style: ScalarStyle::Plain }
-            if matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+            if matches!(value.as_ref(), "" | "~" | "null" | "Null" | "NULL"))
     }
 
     pub fn is_flow(&self) -> bool {
         matches!(self.kind, Kind::Seq { flow: true, .. } | Kind::Map { flow: true, .. })
     }
 
-    pub fn entries(&self) -> Option<&[Entry]> {
+    pub fn entries(&self) -> Option<&[Entry<'a>]> {
         match &self.kind {
             Kind::Map { entries, .. } => Some(entries),
             _ => None,
         }
     }
 
-    pub fn items(&self) -> Option<&[Node]> {
+    pub fn items(&self) -> Option<&[Node<'a>]> {
         match &self.kind {
             Kind::Seq { items, .. } => Some(items),
             _ => None,
@@ -104,19 +107,19 @@ impl Node {
     }
 
     /// Every entry whose key is the plain string `key` (more than one means a duplicate key).
-    pub fn get_all<'n, 'k>(&'n self, key: &'k str) -> impl Iterator<Item = &'n Entry> + use<'n, 'k> {
+    pub fn get_all<'n, 'k>(&'n self, key: &'k str) -> impl Iterator<Item = &'n Entry<'a>> + use<'n, 'k, 'a> {
         self.entries().unwrap_or_default().iter().filter(move |e| e.key.as_str() == Some(key))
     }
 
     /// The value of `key` in a mapping (the first one if the key is duplicated).
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    pub fn get(&self, key: &str) -> Option<&Node<'a>> {
         self.entries()?.iter().find(|e| e.key.as_str() == Some(key)).map(|e| &e.value)
     }
 }
 
-impl Document {
+impl<'a> Document<'a> {
     /// The node an alias refers to (the node itself when it is not an alias).
-    pub fn resolve<'n>(&'n self, node: &'n Node) -> &'n Node {
+    pub fn resolve<'n>(&'n self, node: &'n Node<'a>) -> &'n Node<'a> {
         match (&node.kind, &self.root) {
             (Kind::Alias(id), Some(root)) => find_anchor(root, *id).unwrap_or(node),
             _ => node,
@@ -124,7 +127,7 @@ impl Document {
     }
 }
 
-fn find_anchor(node: &Node, id: usize) -> Option<&Node> {
+fn find_anchor<'n, 'a>(node: &'n Node<'a>, id: usize) -> Option<&'n Node<'a>> {
     if node.anchor == id {
         return Some(node);
     }
@@ -137,21 +140,21 @@ fn find_anchor(node: &Node, id: usize) -> Option<&Node> {
     }
 }
 
-enum Open {
-    Seq { node: Node, items: Vec<Node> },
-    Map { node: Node, entries: Vec<Entry>, key: Option<Node> },
+enum Open<'a> {
+    Seq { node: Node<'a>, items: Vec<Node<'a>> },
+    Map { node: Node<'a>, entries: Vec<Entry<'a>>, key: Option<Node<'a>> },
 }
 
 /// Parse every document of `src`. Aliases are not expanded; nesting is bounded by the parser.
-pub fn parse(src: &Source) -> Result<Tree, SyntaxError> {
+pub fn parse<'a>(src: &Source<'a>) -> Result<Tree<'a>, SyntaxError> {
     let text = src.body;
     let options = granit_parser::options! {
         emit_comments: false,
         block_scalar_eof_without_line_feed: true,
     };
     let mut docs = Vec::new();
-    let mut stack: Vec<Open> = Vec::new();
-    let mut root: Option<Node> = None;
+    let mut stack: Vec<Open<'a>> = Vec::new();
+    let mut root: Option<Node<'a>> = None;
     let mut aliased = HashSet::new();
     let mut doc_start = 0;
     for next in Parser::new_from_str_with_options(text, options) {
@@ -183,7 +186,7 @@ pub fn parse(src: &Source) -> Result<Tree, SyntaxError> {
                 } else {
                     end
                 };
-                let kind = Kind::Scalar { value: value.into_owned(), style };
+                let kind = Kind::Scalar { value, style };
                 Some(Node { start, end, depth, indent: span.indent, anchor, tagged: tag.is_some(), kind })
             }
             Event::Alias(id) => {

@@ -35,10 +35,10 @@ pub struct PodSpec<'t> {
     pub name: String,
     pub namespace: Option<String>,
     /// The workload object (the document root, or an item of a List).
-    pub object: &'t Node,
+    pub object: &'t Node<'t>,
     /// Mappings from the object down to the pod spec, outermost first (object .. spec).
-    pub chain: Vec<&'t Node>,
-    pub spec: &'t Node,
+    pub chain: Vec<&'t Node<'t>>,
+    pub spec: &'t Node<'t>,
     pub path: Path,
     /// `metadata.annotations` of the object and of every template on the way to the spec.
     pub annotations: Vec<(String, String)>,
@@ -53,7 +53,7 @@ pub struct PodSpec<'t> {
 pub struct Container<'t> {
     pub list: &'static str,
     pub index: usize,
-    pub node: &'t Node,
+    pub node: &'t Node<'t>,
     pub name: String,
     pub image: Option<String>,
     pub path: Path,
@@ -70,7 +70,7 @@ pub fn find<'t>(tree: &'t Tree) -> Vec<PodSpec<'t>> {
     out
 }
 
-fn visit_object<'t>(d: &'t Document, doc: usize, obj: &'t Node, path: Path, out: &mut Vec<PodSpec<'t>>) {
+fn visit_object<'t>(d: &'t Document, doc: usize, obj: &'t Node<'t>, path: Path, out: &mut Vec<PodSpec<'t>>) {
     let Some(kind) = obj.get("kind").and_then(Node::as_str) else {
         return;
     };
