@@ -63,6 +63,9 @@ pub struct FixArgs {
     /// Drop the built-in list of stateful images (postgres, mysql, redis, ...).
     #[arg(long)]
     pub no_default_stateful_images: bool,
+    /// Files larger than this many MiB are reported as errors instead of being read.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub max_file_size: u64,
 }
 
 fn parse_threshold(s: &str) -> Result<f64, String> {
@@ -105,7 +108,8 @@ impl Cli {
             Command::Diff(a) => (Mode::Diff, a, 0.8),
             Command::Fix(a) => (Mode::Fix, a, 0.8),
         };
-        Settings { mode, format: args.format, options: args.options(), threshold, paths: args.paths }
+        let max_file_size = args.max_file_size.saturating_mul(1 << 20);
+        Settings { mode, format: args.format, options: args.options(), threshold, paths: args.paths, max_file_size }
     }
 }
 

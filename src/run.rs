@@ -47,6 +47,22 @@ pub struct Settings {
     pub options: Options,
     pub threshold: f64,
     pub paths: Vec<PathBuf>,
+    /// Larger files are errors, not read (`--max-file-size`).
+    pub max_file_size: u64,
+}
+
+/// Settings for `mode` with every other choice at its default.
+impl Settings {
+    pub fn new(mode: Mode, paths: Vec<PathBuf>) -> Settings {
+        Settings {
+            mode,
+            format: Format::Text,
+            options: Options::default(),
+            threshold: 0.8,
+            paths,
+            max_file_size: 64 << 20,
+        }
+    }
 }
 
 /// A file that could not be handled.
@@ -126,9 +142,21 @@ fn failure(e: &FileError) -> Failure {
 
 fn run_one(path: &str, input: &Input, stdin: &[u8], settings: &Settings) -> FileReport {
     let path = path.to_owned();
+    let too_big = |len: u64| {
+        let mib = |b: u64| b as f64 / (1 << 20) as f64;
+        format!(
+            "error: file is {:.1} MiB, larger than --max-file-size {:.0} (MiB); raise it to process this file",
+            mib(len),
+            mib(settings.max_file_size)
+        )
+    };
     let bytes = match input {
+        Input::Stdin if stdin.len() as u64 > settings.max_file_size => Err(too_big(stdin.len() as u64)),
         Input::Stdin => Ok(stdin.to_vec()),
-        Input::File(p) => std::fs::read(p),
+        Input::File(p) => match std::fs::metadata(p) {
+            Ok(m) if m.len() > settings.max_file_size => Err(too_big(m.len())),
+            _ => std::fs::read(p).map_err(|e| format!("error: cannot read: {e}")),
+        },
     };
     let mut report = FileReport {
         path,
@@ -139,8 +167,8 @@ fn run_one(path: &str, input: &Input, stdin: &[u8], settings: &Settings) -> File
     };
     let bytes = match bytes {
         Ok(b) => b,
-        Err(e) => {
-            report.result = Err(Failure { message: format!("error: cannot read: {e}"), pos: None });
+        Err(message) => {
+            report.result = Err(Failure { message, pos: None });
             return report;
         }
     };
@@ -159,7 +187,7 @@ fn run_one(path: &str, input: &Input, stdin: &[u8], settings: &Settings) -> File
         }
         (Mode::Fix, Input::Stdin, fixed) => report.stdout_yaml = Some(fixed.clone().unwrap_or(bytes)),
         (Mode::Fix, Input::File(p), Some(fixed)) => {
-            if let Err(e) = write::atomic_write(p, fixed) {
+            if let Err(e) = write::atomic_write(p, &bytes, fixed) {
                 report.write_error = Some(format!("{e:#}"));
             }
         }

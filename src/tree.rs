@@ -298,7 +298,7 @@ fn block_scalar_end(text: &str, start: usize, end: usize, value: &str) -> usize 
 mod tests {
     use super::*;
 
-    fn tree(s: &str) -> Tree {
+    fn tree(s: &str) -> Tree<'_> {
         parse(&Source::decode(s.as_bytes()).unwrap()).unwrap()
     }
 

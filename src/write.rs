@@ -1,31 +1,43 @@
-//! Write a fixed file atomically: temp file in the same directory, permissions copied, rename.
+//! Write a fixed file atomically: temp file in the same directory, fsync, mode and owner
+//! copied, compare-before-rename, rename, fsync the directory.
 
 use std::io::Write;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
-/// Replace `path` with `bytes`. A symlink is refused rather than replaced by a regular file
-/// (which would break the link) or written through (which could write outside the given paths).
-pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Replace `path`, whose content was `original` when read, with `bytes`. A reader sees either
+/// the old file or the new one, never a part. Refused: a symlink (replacing it would break the
+/// link; writing through could write outside the given paths) and a file whose content changed
+/// since it was read (someone else's edit is never overwritten).
+pub fn atomic_write(path: &Path, original: &[u8], bytes: &[u8]) -> Result<()> {
     let meta = std::fs::symlink_metadata(path).with_context(|| format!("reading {}", path.display()))?;
     if meta.file_type().is_symlink() {
-        anyhow::bail!("{} is a symlink; not written through (fix its target instead)", path.display());
+        bail!("{} is a symlink; not written through (fix its target instead)", path.display());
     }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let perms =
-        std::fs::metadata(path).with_context(|| format!("reading permissions of {}", path.display()))?.permissions();
     let mut tmp = tempfile::Builder::new()
         .prefix(".kube-rofs-")
         .tempfile_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
     tmp.write_all(bytes).context("writing the temporary file")?;
+    std::fs::set_permissions(tmp.path(), meta.permissions()).context("copying permissions")?;
+    // Keeping the owner needs privileges; without them the file becomes the runner's, as any
+    // editor's save would make it.
+    let _ = std::os::unix::fs::chown(tmp.path(), Some(meta.uid()), Some(meta.gid()));
     tmp.as_file().sync_all().context("syncing the temporary file")?;
-    std::fs::set_permissions(tmp.path(), perms).context("copying permissions")?;
+    let now = std::fs::read(path).with_context(|| format!("re-reading {}", path.display()))?;
+    if now != original {
+        bail!("{} changed since it was read; not overwritten (run again)", path.display());
+    }
     tmp.persist(path).with_context(|| format!("replacing {}", path.display()))?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all(); // make the rename durable; not every filesystem supports it
+    }
     Ok(())
 }
 
@@ -40,9 +52,31 @@ mod tests {
         let f = dir.path().join("x.yaml");
         std::fs::write(&f, "old").unwrap();
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o640)).unwrap();
-        atomic_write(&f, b"new").unwrap();
+        atomic_write(&f, b"old", b"new").unwrap();
         assert_eq!(std::fs::read(&f).unwrap(), b"new");
         assert_eq!(std::fs::metadata(&f).unwrap().permissions().mode() & 0o777, 0o640);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left behind");
+    }
+
+    #[test]
+    fn never_overwrites_a_file_changed_since_it_was_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("x.yaml");
+        std::fs::write(&f, "edited by someone else").unwrap();
+        let err = atomic_write(&f, b"old", b"new").unwrap_err();
+        assert!(err.to_string().contains("changed since it was read"), "{err}");
+        assert_eq!(std::fs::read(&f).unwrap(), b"edited by someone else");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left behind");
+    }
+
+    #[test]
+    fn refuses_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let (target, link) = (dir.path().join("t.yaml"), dir.path().join("l.yaml"));
+        std::fs::write(&target, "old").unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(atomic_write(&link, b"old", b"new").is_err());
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read(&target).unwrap(), b"old");
     }
 }

@@ -741,3 +741,17 @@ fn a_file_named_twice_is_processed_once() {
     assert!(r.stdout.contains("fixed 1 containers in 1 of 1 files"), "{}", r.stdout);
     assert_eq!(read_str(dir.path(), "d.yaml"), WRITABLE_FIXED_NO_LOG_DIR);
 }
+
+#[test]
+fn a_file_over_max_file_size_is_an_error_naming_the_flag_and_others_proceed() {
+    let big = format!("{WRITABLE}# {}\n", "x".repeat(1 << 20));
+    let dir = dir_with(&[("big.yaml", &big), ("w.yaml", WRITABLE)]);
+    let r = run(dir.path(), &["fix", "--no-log-dir", "--max-file-size", "1"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("big.yaml: error: file is 1.0 MiB, larger than --max-file-size 1 (MiB)"), "{}", r.stderr);
+    assert_eq!(read_str(dir.path(), "big.yaml"), big);
+    assert_eq!(read_str(dir.path(), "w.yaml"), WRITABLE_FIXED_NO_LOG_DIR);
+    let stdin = run_stdin(dir.path(), &["check", "--max-file-size", "1", "-"], big.as_bytes());
+    assert_eq!(stdin.code, 2, "{}", stdin.stderr);
+    assert!(stdin.stderr.contains("-: error: file is 1.0 MiB"), "{}", stdin.stderr);
+}

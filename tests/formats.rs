@@ -41,8 +41,7 @@ fn options(args: &[String]) -> Options {
 }
 
 fn emitted(path: &Path, opts: &Options, format: Format) -> String {
-    let settings =
-        Settings { mode: Mode::Diff, format, options: opts.clone(), threshold: 0.8, paths: vec![path.to_path_buf()] };
+    let settings = Settings { format, options: opts.clone(), ..Settings::new(Mode::Diff, vec![path.to_path_buf()]) };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     run(&settings, &mut std::io::empty(), &mut out, &mut err).unwrap();
     String::from_utf8(out).unwrap()

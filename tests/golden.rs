@@ -11,7 +11,6 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use kube_rofs::cli::options_from_words;
-use kube_rofs::emit::Format;
 use kube_rofs::run::{Mode, Settings, run};
 
 /// Fixtures cannot silently disappear.
@@ -27,8 +26,7 @@ fn cases() -> Vec<PathBuf> {
 
 fn check_output(input: &Path, words: &[&str]) -> String {
     let options = options_from_words(words).unwrap();
-    let settings =
-        Settings { mode: Mode::Check, format: Format::Text, options, threshold: 0.8, paths: vec![input.to_path_buf()] };
+    let settings = Settings { options, ..Settings::new(Mode::Check, vec![input.to_path_buf()]) };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     run(&settings, &mut std::io::empty(), &mut out, &mut err).unwrap();
     String::from_utf8_lossy(&out).into_owned() + &String::from_utf8_lossy(&err)
