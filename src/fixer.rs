@@ -97,7 +97,10 @@ pub enum FileError {
     Encoding {
         pos: Pos,
         utf16: bool,
+        lone_cr: bool,
     },
+    /// No YAML content: empty, only comments, only document markers.
+    Empty,
     Syntax(SyntaxError),
     /// The patched text did not re-read as intended (a kube-rofs bug; nothing is written).
     Verify {
@@ -109,10 +112,19 @@ pub enum FileError {
 impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FileError::Encoding { pos, utf16: true } => {
+            FileError::Encoding { pos, utf16: true, .. } => {
                 write!(f, "{pos}: error: file is UTF-16 (byte-order mark); YAML manifests must be UTF-8")
             }
+            FileError::Encoding { pos, lone_cr: true, .. } => {
+                write!(
+                    f,
+                    "{pos}: error: line break `\\r` without `\\n` (classic Mac OS); convert line endings to LF or CRLF"
+                )
+            }
             FileError::Encoding { pos, .. } => write!(f, "{pos}: error: invalid UTF-8"),
+            FileError::Empty => {
+                write!(f, "error: no YAML content (the file is empty, or has only comments or document markers)")
+            }
             FileError::Syntax(e) => write!(f, "{}: error: invalid YAML: {}", e.pos, e.message),
             FileError::Verify { doc, message } => {
                 write!(f, "document {}: error: verification failed, file left unchanged: {message}", doc + 1)
@@ -127,7 +139,8 @@ const TEMPLATE_HINT: &str = "Go/Helm template, not YAML until rendered; audit th
 
 /// Run the whole pipeline on one file's bytes. Never writes anything.
 pub fn process(bytes: &[u8], opts: &Options) -> Result<Outcome, FileError> {
-    let src = Source::decode(bytes).map_err(|e| FileError::Encoding { pos: e.pos, utf16: e.utf16 })?;
+    let src =
+        Source::decode(bytes).map_err(|e| FileError::Encoding { pos: e.pos, utf16: e.utf16, lone_cr: e.lone_cr })?;
     let templated = src.body.contains("{{");
     let tree = match tree::parse(&src) {
         Ok(t) => t,
@@ -138,6 +151,9 @@ pub fn process(bytes: &[u8], opts: &Options) -> Result<Outcome, FileError> {
     };
     if templated && tree.docs.iter().filter_map(|d| d.root.as_ref()).any(|r| has_template_braces(&src, r)) {
         return Ok(Outcome { skipped: Some(TEMPLATE_HINT.into()), ..Outcome::default() });
+    }
+    if tree.docs.iter().all(|d| d.root.as_ref().is_none_or(|r| r.is_null() && r.start == r.end)) {
+        return Err(FileError::Empty);
     }
     let bom = src.bom.len();
     let mut out = Outcome::default();

@@ -130,7 +130,7 @@ fn failure(e: &FileError) -> Failure {
     let pos = match e {
         FileError::Encoding { pos, .. } => Some(*pos),
         FileError::Syntax(s) => Some(s.pos),
-        FileError::Verify { .. } => None,
+        FileError::Verify { .. } | FileError::Empty => None,
     };
     let message = match pos {
         // The position leads the message in text output; keep the rest.

@@ -26,11 +26,13 @@ pub struct Source<'a> {
     line_starts: Vec<usize>,
 }
 
-/// The bytes were not UTF-8; `pos` names the first bad byte.
+/// Why the bytes are not text kube-rofs can edit; `pos` names the first bad byte.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotUtf8 {
     pub pos: Pos,
     pub utf16: bool,
+    /// A line break `\r` not followed by `\n` (classic Mac OS line endings).
+    pub lone_cr: bool,
 }
 
 const BOM: &str = "\u{feff}";
@@ -38,7 +40,7 @@ const BOM: &str = "\u{feff}";
 impl<'a> Source<'a> {
     pub fn decode(bytes: &'a [u8]) -> Result<Source<'a>, NotUtf8> {
         if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
-            return Err(NotUtf8 { pos: Pos { line: 1, col: 1, byte_col: 1 }, utf16: true });
+            return Err(NotUtf8 { pos: Pos { line: 1, col: 1, byte_col: 1 }, utf16: true, lone_cr: false });
         }
         let text = match std::str::from_utf8(bytes) {
             Ok(t) => t,
@@ -49,14 +51,21 @@ impl<'a> Source<'a> {
                 let line = good.matches('\n').count() + 1;
                 let last = good.rsplit('\n').next().unwrap_or("");
                 let pos = Pos { line, col: last.chars().count() + 1, byte_col: last.len() + 1 };
-                return Err(NotUtf8 { pos, utf16: false });
+                return Err(NotUtf8 { pos, utf16: false, lone_cr: false });
             }
         };
         let (bom, body) = match text.strip_prefix(BOM) {
             Some(rest) => (BOM, rest),
             None => ("", text),
         };
-        Ok(Source::with_bom(bom, body))
+        let source = Source::with_bom(bom, body);
+        // YAML reads a lone `\r` as a line break; line positions here count `\n` only.
+        if let Some(i) =
+            body.bytes().enumerate().position(|(i, b)| b == b'\r' && body.as_bytes().get(i + 1) != Some(&b'\n'))
+        {
+            return Err(NotUtf8 { pos: source.pos(i), utf16: false, lone_cr: true });
+        }
+        Ok(source)
     }
 
     fn with_bom(bom: &'a str, body: &'a str) -> Source<'a> {
@@ -137,6 +146,9 @@ mod tests {
         let e = Source::decode(b"a: 1\nb: \xff\n").err().unwrap();
         assert_eq!(e.pos, Pos { line: 2, col: 4, byte_col: 4 });
         assert!(Source::decode(b"\xff\xfea\x00").err().unwrap().utf16);
+        let cr = Source::decode(b"a: 1\r\nb: 2\rc: 3\r").err().unwrap();
+        assert!(cr.lone_cr);
+        assert_eq!((cr.pos.line, cr.pos.col), (2, 5));
     }
 
     #[test]

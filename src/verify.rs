@@ -87,36 +87,50 @@ pub fn verify_documents(
     changed.sort_unstable();
     changed.dedup();
     let range = |k: usize| (starts[k], starts.get(k + 1).copied().unwrap_or(original.len()));
-    let inside = |e: &Edit| changed.iter().any(|&k| range(k).0 <= e.start && e.end <= range(k).1);
-    let shifted = |x: usize| {
-        let delta: isize =
-            edits.iter().filter(|e| e.start <= x).map(|e| e.text.len() as isize - (e.end - e.start) as isize).sum();
-        x.checked_add_signed(delta).unwrap_or(x)
+    let unreadable = |e: String| Failure::Unverifiable(format!("the verifier (serde_yaml) cannot read this file: {e}"));
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| e.start);
+    // The document holding an edit: the last one starting before it (an insertion right at a
+    // document's `---` belongs to the document above).
+    let holds = |e: &Edit| {
+        let k = starts.partition_point(|&s| s < e.start).saturating_sub(1);
+        changed.binary_search(&k).is_ok() && e.end <= range(k).1
     };
     let per_document = !original.lines().any(|l| l.starts_with('%'))
-        && changed.iter().all(|&k| k < starts.len())
-        && edits.iter().all(inside);
+        && changed.last().is_some_and(|&k| k < starts.len())
+        && sorted.iter().all(|e| holds(e));
     if per_document {
+        // Offsets move by the edits before them. One sweep (the ranges only grow), so a file
+        // with a million documents does not take a million times a million steps.
+        let (mut next, mut delta) = (0, 0isize);
+        let mut shifted = |x: usize| {
+            while next < sorted.len() && sorted[next].start <= x {
+                delta += sorted[next].text.len() as isize - (sorted[next].end - sorted[next].start) as isize;
+                next += 1;
+            }
+            x.checked_add_signed(delta).unwrap_or(x)
+        };
+        let mut by_doc: std::collections::HashMap<usize, Vec<(usize, Op)>> = std::collections::HashMap::new();
+        for (d, op) in ops {
+            by_doc.entry(*d).or_default().push((0, op.clone()));
+        }
         let mut all_single = true;
         for &k in &changed {
             let (a, b) = range(k);
-            let before = load_all(&original[a..b])
-                .map_err(|e| Failure::Unverifiable(format!("the verifier (serde_yaml) cannot read this file: {e}")))?;
-            let after_text = patched.get(shifted(a)..shifted(b)).unwrap_or("");
+            let (pa, pb) = (shifted(a), shifted(b));
+            let before = load_all(&original[a..b]).map_err(unreadable)?;
             if before.len() != 1 {
                 all_single = false;
                 break;
             }
-            let doc_ops: Vec<(usize, Op)> =
-                ops.iter().filter(|(d, _)| *d == k).map(|(_, op)| (0, op.clone())).collect();
-            verify(before, &doc_ops, after_text).map_err(|(_, m)| Failure::Mismatch(k, m))?;
+            let doc_ops = by_doc.get(&k).map_or(&[][..], Vec::as_slice);
+            verify(before, doc_ops, patched.get(pa..pb).unwrap_or("")).map_err(|(_, m)| Failure::Mismatch(k, m))?;
         }
         if all_single {
             return Ok(());
         }
     }
-    let before = load_all(original)
-        .map_err(|e| Failure::Unverifiable(format!("the verifier (serde_yaml) cannot read this file: {e}")))?;
+    let before = load_all(original).map_err(unreadable)?;
     if before.len() != starts.len() {
         return Err(Failure::Unverifiable(format!(
             "the verifier (serde_yaml) reads {} documents where the editor reads {}; cannot verify",
