@@ -66,6 +66,10 @@ pub struct FixArgs {
     /// Files larger than this many MiB are reported as errors instead of being read.
     #[arg(long, value_name = "MIB", default_value_t = 64)]
     pub max_file_size: u64,
+    /// fix: write the target of a symlink named on the command line, when that target lies
+    /// inside one of the given paths (default: a symlink is an error, never written through).
+    #[arg(long)]
+    pub follow_symlinks: bool,
 }
 
 fn parse_threshold(s: &str) -> Result<f64, String> {
@@ -109,7 +113,15 @@ impl Cli {
             Command::Fix(a) => (Mode::Fix, a, 0.8),
         };
         let max_file_size = args.max_file_size.saturating_mul(1 << 20);
-        Settings { mode, format: args.format, options: args.options(), threshold, paths: args.paths, max_file_size }
+        Settings {
+            mode,
+            format: args.format,
+            options: args.options(),
+            threshold,
+            paths: args.paths,
+            max_file_size,
+            follow_symlinks: args.follow_symlinks,
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! reported as a stream.
 
 use std::io::{self, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
@@ -49,6 +49,8 @@ pub struct Settings {
     pub paths: Vec<PathBuf>,
     /// Larger files are errors, not read (`--max-file-size`).
     pub max_file_size: u64,
+    /// Write through a named symlink whose target is inside the given paths.
+    pub follow_symlinks: bool,
 }
 
 /// Settings for `mode` with every other choice at its default.
@@ -61,6 +63,7 @@ impl Settings {
             threshold: 0.8,
             paths,
             max_file_size: 64 << 20,
+            follow_symlinks: false,
         }
     }
 }
@@ -187,7 +190,11 @@ fn run_one(path: &str, input: &Input, stdin: &[u8], settings: &Settings) -> File
         }
         (Mode::Fix, Input::Stdin, fixed) => report.stdout_yaml = Some(fixed.clone().unwrap_or(bytes)),
         (Mode::Fix, Input::File(p), Some(fixed)) => {
-            if let Err(e) = write::atomic_write(p, &bytes, fixed) {
+            let target = match settings.follow_symlinks {
+                true => symlink_target(p, &settings.paths),
+                false => Ok(p.clone()),
+            };
+            if let Err(e) = target.and_then(|t| write::atomic_write(&t, &bytes, fixed)) {
                 report.write_error = Some(format!("{e:#}"));
             }
         }
@@ -195,6 +202,27 @@ fn run_one(path: &str, input: &Input, stdin: &[u8], settings: &Settings) -> File
     }
     report.result = Ok(outcome);
     report
+}
+
+/// Where `--follow-symlinks` writes: a symlink's final target, which must lie inside one of the
+/// given paths (a given path that is itself a symlink counts as where it stands, not where it
+/// points), so nothing outside them is ever written.
+fn symlink_target(path: &Path, roots: &[PathBuf]) -> anyhow::Result<PathBuf> {
+    if !std::fs::symlink_metadata(path)?.file_type().is_symlink() {
+        return Ok(path.to_path_buf());
+    }
+    let target = std::fs::canonicalize(path)?;
+    let location = |r: &PathBuf| match std::fs::symlink_metadata(r) {
+        Ok(m) if m.file_type().is_symlink() => {
+            let parent = r.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            Some(std::fs::canonicalize(parent).ok()?.join(r.file_name()?))
+        }
+        _ => std::fs::canonicalize(r).ok(),
+    };
+    if !roots.iter().filter_map(location).any(|root| target.starts_with(root)) {
+        anyhow::bail!("a symlink pointing outside the given paths (to {}); not written", target.display());
+    }
+    Ok(target)
 }
 
 /// Files processed in parallel between two rounds of output: memory stays bounded by this many

@@ -2,7 +2,7 @@
 //! copied, compare-before-rename, rename, fsync the directory.
 
 use std::io::Write;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -14,12 +14,20 @@ use anyhow::{Context, Result, bail};
 pub fn atomic_write(path: &Path, original: &[u8], bytes: &[u8]) -> Result<()> {
     let meta = std::fs::symlink_metadata(path).with_context(|| format!("reading {}", path.display()))?;
     if meta.file_type().is_symlink() {
-        bail!("{} is a symlink; not written through (fix its target instead)", path.display());
+        bail!("a symlink; not written through (fix its target, or pass --follow-symlinks)");
     }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
+    // Honour the mode bits as the owner set them, whoever runs kube-rofs (root included).
+    if meta.permissions().mode() & 0o222 == 0 {
+        bail!("read-only (mode {:o}); not written", meta.permissions().mode() & 0o777);
+    }
+    let dir_mode = std::fs::metadata(dir).with_context(|| format!("reading {}", dir.display()))?.permissions().mode();
+    if dir_mode & 0o222 == 0 {
+        bail!("directory {} is read-only (mode {:o}); not written", dir.display(), dir_mode & 0o777);
+    }
     let mut tmp = tempfile::Builder::new()
         .prefix(".kube-rofs-")
         .tempfile_in(dir)
@@ -32,7 +40,7 @@ pub fn atomic_write(path: &Path, original: &[u8], bytes: &[u8]) -> Result<()> {
     tmp.as_file().sync_all().context("syncing the temporary file")?;
     let now = std::fs::read(path).with_context(|| format!("re-reading {}", path.display()))?;
     if now != original {
-        bail!("{} changed since it was read; not overwritten (run again)", path.display());
+        bail!("changed since it was read; not overwritten (run again)");
     }
     tmp.persist(path).with_context(|| format!("replacing {}", path.display()))?;
     if let Ok(d) = std::fs::File::open(dir) {
@@ -44,7 +52,6 @@ pub fn atomic_write(path: &Path, original: &[u8], bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn replaces_content_and_keeps_mode() {
@@ -78,5 +85,21 @@ mod tests {
         assert!(atomic_write(&link, b"old", b"new").is_err());
         assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
         assert_eq!(std::fs::read(&target).unwrap(), b"old");
+    }
+
+    #[test]
+    fn honours_read_only_files_and_directories_even_for_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("x.yaml");
+        std::fs::write(&f, "old").unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let err = atomic_write(&f, b"old", b"new").unwrap_err();
+        assert!(err.to_string().contains("read-only (mode 444)"), "{err}");
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
+        let err = atomic_write(&f, b"old", b"new").unwrap_err();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(err.to_string().contains("is read-only (mode 555)"), "{err}");
+        assert_eq!(std::fs::read(&f).unwrap(), b"old");
     }
 }

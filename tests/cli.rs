@@ -727,7 +727,7 @@ fn fix_refuses_to_write_through_a_named_symlink_and_keeps_link_and_target() {
     std::os::unix::fs::symlink("real.yaml", dir.path().join("link.yaml")).unwrap();
     let r = run(dir.path(), &["fix", "--no-log-dir", "link.yaml"]);
     assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("link.yaml: error: link.yaml is a symlink; not written through"), "{}", r.stderr);
+    assert!(r.stderr.contains("link.yaml: error: a symlink; not written through"), "{}", r.stderr);
     let meta = std::fs::symlink_metadata(dir.path().join("link.yaml")).unwrap();
     assert!(meta.file_type().is_symlink(), "link.yaml was replaced by a regular file");
     assert_eq!(read_str(dir.path(), "real.yaml"), WRITABLE);
@@ -754,4 +754,52 @@ fn a_file_over_max_file_size_is_an_error_naming_the_flag_and_others_proceed() {
     let stdin = run_stdin(dir.path(), &["check", "--max-file-size", "1", "-"], big.as_bytes());
     assert_eq!(stdin.code, 2, "{}", stdin.stderr);
     assert!(stdin.stderr.contains("-: error: file is 1.0 MiB"), "{}", stdin.stderr);
+}
+
+#[test]
+fn follow_symlinks_writes_a_target_inside_the_given_paths_only() {
+    let dir = dir_with(&[("inside/real.yaml", WRITABLE), ("outside/real.yaml", WRITABLE)]);
+    std::os::unix::fs::symlink("real.yaml", dir.path().join("inside/link.yaml")).unwrap();
+    std::os::unix::fs::symlink("../outside/real.yaml", dir.path().join("inside/out.yaml")).unwrap();
+    // Named alone, the link's target is not inside the given paths.
+    let r = run(dir.path(), &["fix", "--no-log-dir", "--follow-symlinks", "inside/out.yaml"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("a symlink pointing outside the given paths"), "{}", r.stderr);
+    assert_eq!(read_str(dir.path(), "outside/real.yaml"), WRITABLE);
+    // The directory holding both is given: the target is inside it, written through the link.
+    let r = run(dir.path(), &["fix", "--no-log-dir", "--follow-symlinks", "inside", "inside/link.yaml"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(read_str(dir.path(), "inside/real.yaml"), WRITABLE_FIXED_NO_LOG_DIR);
+    assert!(std::fs::symlink_metadata(dir.path().join("inside/link.yaml")).unwrap().file_type().is_symlink());
+}
+
+#[test]
+fn directory_walks_do_not_follow_symlinked_directories() {
+    let dir = dir_with(&[("repo/a.yaml", READ_ONLY), ("elsewhere/w.yaml", WRITABLE)]);
+    std::os::unix::fs::symlink("../elsewhere", dir.path().join("repo/linked")).unwrap();
+    let r = run(dir.path(), &["fix", "repo"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("in 0 of 1 files"), "{}", r.stdout);
+    assert_eq!(read_str(dir.path(), "elsewhere/w.yaml"), WRITABLE);
+}
+
+#[test]
+fn paths_with_spaces_unicode_and_leading_dashes() {
+    let dir = dir_with(&[("my dir/ünï côde.yaml", WRITABLE), ("-dash.yaml", WRITABLE)]);
+    let r = run(dir.path(), &["fix", "--no-log-dir", "--", "my dir/ünï côde.yaml", "-dash.yaml"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(read_str(dir.path(), "my dir/ünï côde.yaml"), WRITABLE_FIXED_NO_LOG_DIR);
+    assert_eq!(read_str(dir.path(), "-dash.yaml"), WRITABLE_FIXED_NO_LOG_DIR);
+}
+
+#[test]
+fn a_read_only_file_is_an_error_and_the_others_are_fixed() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = dir_with(&[("ro.yaml", WRITABLE), ("w.yaml", WRITABLE)]);
+    std::fs::set_permissions(dir.path().join("ro.yaml"), std::fs::Permissions::from_mode(0o444)).unwrap();
+    let r = run(dir.path(), &["fix", "--no-log-dir"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("ro.yaml: error: read-only (mode 444); not written"), "{}", r.stderr);
+    assert_eq!(read_str(dir.path(), "ro.yaml"), WRITABLE);
+    assert_eq!(read_str(dir.path(), "w.yaml"), WRITABLE_FIXED_NO_LOG_DIR);
 }
