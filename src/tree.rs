@@ -186,6 +186,7 @@ pub fn parse<'a>(src: &Source<'a>) -> Result<Tree<'a>, SyntaxError> {
                 } else {
                     end
                 };
+                let start = start.min(end);
                 let kind = Kind::Scalar { value, style };
                 Some(Node { start, end, depth, indent: span.indent, anchor, tagged: tag.is_some(), kind })
             }
@@ -274,11 +275,13 @@ fn comment_start(line: &str) -> Option<usize> {
 /// belong to the value only under keep chomping (`|+`), which shows as a value ending in
 /// more than one line break.
 fn block_scalar_end(text: &str, start: usize, end: usize, value: &str) -> usize {
-    let span = &text[start..end];
-    let mut cut = match span.rfind('\n') {
-        Some(i) if span[i + 1..].trim_matches([' ', '\t']).is_empty() => start + i + 1,
-        _ => return end,
-    };
+    // Back over the indentation the span runs into. An empty scalar (`- |` with no content
+    // lines) has an empty span at the next line's first token: back to that line's start.
+    let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+    if !text[line_start..end].trim_matches([' ', '\t']).is_empty() || (line_start < start && start != end) {
+        return end;
+    }
+    let mut cut = line_start;
     let body = value.strip_suffix('\n').unwrap_or(value);
     if body.ends_with(['\n', ' ', '\t']) {
         return cut; // keep chomping with blank lines, or whitespace content: all of it is value
@@ -328,6 +331,14 @@ mod tests {
         let t = tree(s);
         let c = t.docs[0].root.as_ref().unwrap().get("c").unwrap();
         assert_eq!(c.start, 3);
+    }
+
+    #[test]
+    fn an_empty_block_scalar_ends_at_the_line_after_its_header() {
+        let s = "a:\n  - |\nb: 1\n";
+        let t = tree(s);
+        let a = t.docs[0].root.as_ref().unwrap().get("a").unwrap();
+        assert_eq!(a.end, s.find("b:").unwrap());
     }
 
     #[test]
