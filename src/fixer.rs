@@ -16,13 +16,24 @@ pub struct Options {
     pub policy: Policy,
     /// Paths that get a writable `emptyDir` in every container made read-only.
     pub writable_paths: Vec<String>,
+    /// More writable paths for containers whose image matches a glob (see `policy::image_matches`).
+    pub image_paths: Vec<(String, Vec<String>)>,
+    /// `sizeLimit` and `medium` of the added `emptyDir` volumes, when set.
+    pub size_limit: Option<String>,
+    pub medium: Option<String>,
 }
 
 pub const DEFAULT_LOG_DIR: &str = "/var/log/app";
 
 impl Default for Options {
     fn default() -> Self {
-        Options { policy: Policy::default(), writable_paths: vec!["/tmp".into(), DEFAULT_LOG_DIR.into()] }
+        Options {
+            policy: Policy::default(),
+            writable_paths: vec!["/tmp".into(), DEFAULT_LOG_DIR.into()],
+            image_paths: Vec::new(),
+            size_limit: None,
+            medium: None,
+        }
     }
 }
 
@@ -89,6 +100,9 @@ pub struct Outcome {
     pub fixed: Option<Vec<u8>>,
     /// Why the file was not looked at (a template that is not YAML yet).
     pub skipped: Option<String>,
+    /// `resources`, `bases` and `components` of Kustomization documents, with the document's
+    /// position (the run checks whether each is within reach).
+    pub resources: Vec<(Pos, String)>,
 }
 
 /// A file that cannot be handled; nothing is written for it.
@@ -139,6 +153,29 @@ const TEMPLATE_HINT: &str = "Go/Helm template, not YAML until rendered; audit th
 
 /// Run the whole pipeline on one file's bytes. Never writes anything.
 pub fn process(bytes: &[u8], opts: &Options) -> Result<Outcome, FileError> {
+    pipeline(bytes, opts, Target::Workloads)
+}
+
+/// The pipeline for a Helm chart's values file: every `securityContext` /
+/// `containerSecurityContext` mapping gets `readOnlyRootFilesystem: true` (`--helm-values`).
+pub fn process_helm_values(bytes: &[u8], opts: &Options) -> Result<Outcome, FileError> {
+    pipeline(bytes, opts, Target::HelmValues)
+}
+
+enum Target {
+    Workloads,
+    HelmValues,
+}
+
+/// Edits planned so far, each with the index of the finding it fixes, and their meaning.
+#[derive(Default)]
+struct Pending {
+    out: Outcome,
+    planned: Vec<(usize, Edit)>,
+    ops: Vec<(usize, Op)>,
+}
+
+fn pipeline(bytes: &[u8], opts: &Options, target: Target) -> Result<Outcome, FileError> {
     let src =
         Source::decode(bytes).map_err(|e| FileError::Encoding { pos: e.pos, utf16: e.utf16, lone_cr: e.lone_cr })?;
     let templated = src.body.contains("{{");
@@ -155,13 +192,23 @@ pub fn process(bytes: &[u8], opts: &Options) -> Result<Outcome, FileError> {
     if tree.docs.iter().all(|d| d.root.as_ref().is_none_or(|r| r.is_null() && r.start == r.end)) {
         return Err(FileError::Empty);
     }
-    let bom = src.bom.len();
-    let mut out = Outcome::default();
-    let mut ops: Vec<(usize, Op)> = Vec::new();
-    let mut all_edits: Vec<Edit> = Vec::new();
-    // Each edit with the index of the finding it fixes, until verified and located.
-    let mut planned: Vec<(usize, Edit)> = Vec::new();
-    for (w, pod) in workload::find(&tree).into_iter().enumerate() {
+    let mut pending = Pending::default();
+    match target {
+        Target::Workloads => plan_workloads(&src, &tree, opts, &mut pending),
+        Target::HelmValues => plan_values(&src, &tree, &mut pending),
+    }
+    finish(&src, &tree, pending)
+}
+
+fn plan_workloads(src: &Source, tree: &tree::Tree, opts: &Options, pending: &mut Pending) {
+    let out = &mut pending.out;
+    for d in &tree.docs {
+        if let Some(root) = &d.root {
+            out.resources
+                .extend(crate::charts::kustomize_resources(root).into_iter().map(|r| (src.pos(root.start), r)));
+        }
+    }
+    for (w, pod) in workload::find(tree).into_iter().enumerate() {
         if let Some(reason) = &pod.unreachable {
             let pos = src.pos(pod.object.start);
             out.unreachable.push(Unreachable {
@@ -194,28 +241,73 @@ pub fn process(bytes: &[u8], opts: &Options) -> Result<Outcome, FileError> {
         if fixable.is_empty() {
             continue;
         }
-        let doc = &tree.docs[pod.doc];
-        let pod_plan = plan::plan_pod(&src, doc, &pod, &fixable, &opts.writable_paths);
+        let pod_plan = plan::plan_pod(src, &tree.docs[pod.doc], &pod, &fixable, opts);
         let mut pod_edits = Some(pod_plan.pod);
         for (&i, result) in fixable.iter().zip(pod_plan.containers) {
-            let finding = &mut out.findings[first + i];
             match result {
                 Ok(mut change) => {
                     if let Some(p) = pod_edits.take() {
                         change.edits.extend(p.edits);
                         change.ops.extend(p.ops);
                     }
-                    ops.extend(change.ops.into_iter().map(|op| (pod.doc, op)));
-                    all_edits.extend(change.edits.iter().cloned());
-                    planned.extend(change.edits.into_iter().map(|e| (first + i, e)));
+                    pending.ops.extend(change.ops.into_iter().map(|op| (pod.doc, op)));
+                    pending.planned.extend(change.edits.into_iter().map(|e| (first + i, e)));
                 }
-                Err(reason) => finding.status = Status::Refused(reason),
+                Err(reason) => out.findings[first + i].status = Status::Refused(reason),
             }
         }
     }
-    if all_edits.is_empty() {
+}
+
+fn plan_values(src: &Source, tree: &tree::Tree, pending: &mut Pending) {
+    for (doc, d) in tree.docs.iter().enumerate() {
+        let Some(root) = &d.root else { continue };
+        let mut found = Vec::new();
+        crate::charts::values_security_contexts(root, &Vec::new(), &mut found);
+        for (name, path, map) in found {
+            let status = match map.get("readOnlyRootFilesystem").and_then(Node::as_str) {
+                Some("true") => Status::ReadOnly,
+                Some("false") => Status::ExplicitFalse,
+                _ => Status::Writable,
+            };
+            let index = pending.out.findings.len();
+            let key = match path.last() {
+                Some(workload::Seg::Key(k)) => k.clone(),
+                _ => String::new(),
+            };
+            let mut finding = Finding {
+                doc,
+                workload: index,
+                pos: src.pos(map.start),
+                kind: "HelmValues".into(),
+                name,
+                namespace: None,
+                list: "containers",
+                container: key,
+                status,
+                edits: Vec::new(),
+            };
+            if finding.status == Status::Writable {
+                match plan::plan_set_true(src, d, map, path) {
+                    Ok(change) => {
+                        pending.ops.extend(change.ops.into_iter().map(|op| (doc, op)));
+                        pending.planned.extend(change.edits.into_iter().map(|e| (index, e)));
+                    }
+                    Err(reason) => finding.status = Status::Refused(reason),
+                }
+            }
+            pending.out.findings.push(finding);
+        }
+    }
+}
+
+/// Apply, verify, and report the edits located in the file.
+fn finish(src: &Source, tree: &tree::Tree, pending: Pending) -> Result<Outcome, FileError> {
+    let Pending { mut out, mut planned, ops } = pending;
+    if planned.is_empty() {
         return Ok(out);
     }
+    let all_edits: Vec<Edit> = planned.iter().map(|(_, e)| e.clone()).collect();
     let patched = edit::apply(src.body, &all_edits)
         .map_err(|o| FileError::Verify { doc: 0, message: format!("overlapping edits at byte {}", o.at) })?;
     let starts: Vec<usize> = tree.docs.iter().map(|d| d.start).collect();
@@ -239,8 +331,9 @@ pub fn process(bytes: &[u8], opts: &Options) -> Result<Outcome, FileError> {
             _ => merged.push((owner, e)),
         }
     }
+    let bom = src.bom.len();
     for (owner, e) in merged {
-        let line_end = if e.start == e.end { at_line_end(&src, bom, e.start, &e.text) } else { None };
+        let line_end = if e.start == e.end { at_line_end(src, bom, e.start, &e.text) } else { None };
         let located = FixEdit {
             offset: e.start + bom,
             length: e.end - e.start,

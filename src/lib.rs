@@ -2,14 +2,20 @@
 //!
 //! Data flows one way: discover -> source (decode) -> tree (spans) -> workload (pod specs)
 //! -> policy (classify) -> plan (edits as data) -> edit (apply) -> verify -> report / diff / write.
+pub mod charts;
 pub mod cli;
+pub mod color;
+pub mod config;
 pub mod diff;
 pub mod discover;
 pub mod edit;
 pub mod emit;
+pub mod explain;
 pub mod fixer;
+pub mod generate;
 pub mod plan;
 pub mod policy;
+pub mod progress;
 pub mod render;
 pub mod report;
 pub mod run;

@@ -5,6 +5,8 @@ use std::collections::{HashMap, HashSet};
 use granit_parser::ScalarStyle;
 
 use crate::edit::Edit;
+use crate::fixer::Options;
+use crate::policy::image_matches;
 use crate::render::{Layout, New, Writer};
 use crate::source::Source;
 use crate::tree::{Document, Entry, Kind, Node};
@@ -139,12 +141,78 @@ fn entry<'n, 'a>(map: &'n Node<'a>, key: &str) -> Option<&'n Entry<'a>> {
     map.entries()?.iter().find(|e| e.key.as_str() == Some(key))
 }
 
+/// Set `readOnlyRootFilesystem: true` in the mapping `map` (at `at`), for Helm values files,
+/// where `securityContext` mappings stand alone with no container around them.
+pub fn plan_set_true(src: &Source, doc: &Document, map: &Node, at: Path) -> Result<Change, String> {
+    let p = Planner { src, doc, json: doc.root.as_ref().is_some_and(json_style) };
+    p.editable(map, "the mapping")?;
+    let mut change = Change::default();
+    match entry(map, "readOnlyRootFilesystem") {
+        Some(e) => change.edits.push(Edit::replacement(e.value.start, e.value.end, "true".into(), map.depth)),
+        None => {
+            let key = [("readOnlyRootFilesystem".to_owned(), New::Bool(true))];
+            change.edits.extend(p.insert_keys(map, &key, &[map])?);
+        }
+    }
+    change.ops.push(Op::Set { at, key: "readOnlyRootFilesystem".into(), value: New::Bool(true) });
+    Ok(change)
+}
+
+/// A tag on any node or key from the document root along `path` changes how the independent
+/// reader sees the path (a tagged key is not the plain key), so nothing under it is edited.
+fn tagged_on_the_way(doc: &Document, path: &Path) -> Option<String> {
+    let reason = || Some("a tag (`!...`) on the way to the pod spec changes how it reads; not edited".to_owned());
+    let mut node = doc.root.as_ref()?;
+    if node.tagged {
+        return reason();
+    }
+    for seg in path {
+        let next = match seg {
+            Seg::Key(k) => {
+                let e = entry(node, k)?;
+                if e.key.tagged {
+                    return reason();
+                }
+                &e.value
+            }
+            Seg::Index(i) => node.items()?.get(*i)?,
+        };
+        if next.tagged {
+            return reason();
+        }
+        node = next;
+    }
+    None
+}
+
+/// The writable paths of one container: the global ones, then those for its image.
+fn writable_paths(c: &crate::workload::Container, opts: &Options) -> Vec<String> {
+    let mut paths = opts.writable_paths.clone();
+    if let Some(image) = &c.image {
+        for (pattern, extra) in &opts.image_paths {
+            if image_matches(pattern, image) {
+                paths.extend(
+                    extra.iter().filter(|p| !paths.iter().any(|q| norm(q) == norm(p))).cloned().collect::<Vec<_>>(),
+                );
+            }
+        }
+    }
+    paths
+}
+
+/// The `emptyDir` of an added volume: `{}`, or with the configured `medium` and `sizeLimit`.
+fn empty_dir(opts: &Options) -> New {
+    let entries = [("medium", &opts.medium), ("sizeLimit", &opts.size_limit)];
+    New::Map(entries.into_iter().filter_map(|(k, v)| Some((k.to_owned(), New::str(v.as_ref()?)))).collect())
+}
+
 /// Plan the fix of the containers `fixable` (indexes into `pod.containers`).
-pub fn plan_pod(src: &Source, doc: &Document, pod: &PodSpec, fixable: &[usize], writable_paths: &[String]) -> PodPlan {
+pub fn plan_pod(src: &Source, doc: &Document, pod: &PodSpec, fixable: &[usize], opts: &Options) -> PodPlan {
     let p = Planner { src, doc, json: doc.root.as_ref().is_some_and(json_style) };
     let shared = pod.chain.iter().find(|n| n.anchor != 0 && doc.aliased.contains(&n.anchor)).map(|_| {
         "the pod template is anchored and reused through an alias; editing it would change the alias too".to_owned()
     });
+    let shared = shared.or_else(|| tagged_on_the_way(doc, &pod.path));
     let mut volumes = Volumes::new(pod);
     let mut results = Vec::new();
     let mut wanted: Vec<Vec<String>> = Vec::new();
@@ -153,7 +221,10 @@ pub fn plan_pod(src: &Source, doc: &Document, pod: &PodSpec, fixable: &[usize], 
         let r = match (&shared, &mut volumes) {
             (Some(reason), _) => Err(reason.clone()),
             (None, Err(reason)) => Err(reason.clone()),
-            (None, Ok(v)) => p.plan_container(pod, c, v, writable_paths),
+            (None, Ok(v)) => match tagged_on_the_way(doc, &c.path) {
+                Some(reason) => Err(reason),
+                None => p.plan_container(pod, c, v, &writable_paths(c, opts)),
+            },
         };
         wanted.push(r.as_ref().map(|(_, names)| names.clone()).unwrap_or_default());
         results.push(r.map(|(change, _)| change));
@@ -166,7 +237,7 @@ pub fn plan_pod(src: &Source, doc: &Document, pod: &PodSpec, fixable: &[usize], 
         }
     }
     if !new_names.is_empty() {
-        match p.plan_volumes(pod, &new_names) {
+        match p.plan_volumes(pod, &new_names, &empty_dir(opts)) {
             Ok(change) => pod_change = change,
             Err(reason) => {
                 for (r, w) in results.iter_mut().zip(&wanted) {
@@ -311,12 +382,12 @@ impl Planner<'_> {
         Ok((change, new_volumes))
     }
 
-    fn plan_volumes(&self, pod: &PodSpec, names: &[String]) -> Result<Change, String> {
+    fn plan_volumes(&self, pod: &PodSpec, names: &[String], empty_dir: &New) -> Result<Change, String> {
         let spec = pod.spec;
         self.editable(spec, "the pod spec")?;
         let near: Vec<&Node> = [spec].into_iter().chain(pod.chain.iter().rev().copied()).collect();
         let items: Vec<New> =
-            names.iter().map(|n| New::map([("name", New::str(n)), ("emptyDir", New::Map(Vec::new()))])).collect();
+            names.iter().map(|n| New::map([("name", New::str(n)), ("emptyDir", empty_dir.clone())])).collect();
         let mut change = Change::default();
         match entry(spec, "volumes") {
             None => {
@@ -353,6 +424,11 @@ impl Planner<'_> {
         }
         let entries = node.entries().unwrap_or_default();
         for (i, e) in entries.iter().enumerate() {
+            // An empty key (`?` alone) is placed at the next token, wherever that is.
+            let empty = e.key.start == e.key.end;
+            if e.key.tagged || empty || !matches!(e.key.kind, Kind::Scalar { .. }) || self.explicit_key(&e.key) {
+                return Err(format!("{what} has an explicit (`?`), complex or tagged key"));
+            }
             match e.key.as_str() {
                 Some("<<") => return Err(format!("{what} uses a merge key (<<)")),
                 // Mappings here have a few dozen keys at most: a scan beats hashing.
@@ -363,6 +439,13 @@ impl Planner<'_> {
             }
         }
         Ok(())
+    }
+
+    /// A key written after `?` (explicit key syntax): the last character before it on its line
+    /// that is not white space is the `?` indicator.
+    fn explicit_key(&self, key: &Node) -> bool {
+        let line_start = self.src.line_start(self.src.line_of(key.start));
+        self.src.body[line_start..key.start].trim_end().ends_with('?')
     }
 
     fn writer(&self, at: usize, layout: Layout, quote: bool) -> Writer<'static> {

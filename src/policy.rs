@@ -193,14 +193,26 @@ impl Policy {
     }
 
     fn stateful_match(&self, image: &str) -> Option<&str> {
-        let repo = image.split('@').next().unwrap_or(image);
-        let last = repo.rsplit('/').next().unwrap_or(repo);
-        let name = last.split(':').next().unwrap_or(last).to_ascii_lowercase();
+        let name = image_name(image);
         if STATELESS_EXCEPTIONS.iter().any(|p| glob(p, &name)) {
             return None;
         }
         self.stateful_images.iter().map(String::as_str).find(|p| glob(p, &name))
     }
+}
+
+/// The last path segment of an image's repository, without tag or digest, lower-cased:
+/// `docker.io/library/Redis:7` -> `redis`.
+pub fn image_name(image: &str) -> String {
+    let repo = image.split('@').next().unwrap_or(image);
+    let last = repo.rsplit('/').next().unwrap_or(repo);
+    last.split(':').next().unwrap_or(last).to_ascii_lowercase()
+}
+
+/// A user's image glob matches the image's name (`nginx*`) or its whole reference
+/// (`ghcr.io/acme/*`).
+pub fn image_matches(pattern: &str, image: &str) -> bool {
+    glob(pattern, &image_name(image)) || glob(pattern, image)
 }
 
 /// Minimal glob: `*` matches any run of characters, everything else literally.

@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use crate::discover::{self, Input};
 use crate::emit::{self, Format};
 use crate::fixer::{self, FileError, Options, Outcome};
+use crate::progress::{self, Progress, Verbosity};
 use crate::report::Tally;
 use crate::source::Pos;
 use crate::{diff, write};
@@ -51,6 +52,15 @@ pub struct Settings {
     pub max_file_size: u64,
     /// Write through a named symlink whose target is inside the given paths.
     pub follow_symlinks: bool,
+    /// The name standard input goes by in messages and diff headers (`--stdin-filename`).
+    pub stdin_name: String,
+    /// Colour the text output (`--color`, resolved).
+    pub color: bool,
+    pub verbosity: Verbosity,
+    /// Show a progress bar on standard error for long runs (standard error is a terminal).
+    pub progress: bool,
+    /// Files (paths as shown) never read (configuration `exclude`).
+    pub exclude: globset::GlobSet,
 }
 
 /// Settings for `mode` with every other choice at its default.
@@ -64,6 +74,11 @@ impl Settings {
             paths,
             max_file_size: 64 << 20,
             follow_symlinks: false,
+            stdin_name: "-".to_owned(),
+            color: false,
+            verbosity: Verbosity::Normal,
+            progress: false,
+            exclude: globset::GlobSet::empty(),
         }
     }
 }
@@ -78,7 +93,7 @@ pub struct Failure {
 /// What happened to one input.
 #[derive(Debug)]
 pub struct FileReport {
-    /// As shown and used in diff headers (`-` for standard input).
+    /// As shown and used in diff headers (`-` or `--stdin-filename` for standard input).
     pub path: String,
     pub result: Result<Outcome, Failure>,
     /// Unified diff of the change (diff mode).
@@ -236,10 +251,11 @@ pub fn run(settings: &Settings, stdin: &mut dyn Read, out: &mut dyn Write, err: 
     let mut inputs: Vec<(String, Input)> = inputs
         .into_iter()
         .map(|i| match &i {
-            Input::Stdin => ("-".to_owned(), i),
+            Input::Stdin => (settings.stdin_name.clone(), i),
             Input::File(p) => (discover::display_path(p), i),
         })
         .collect();
+    inputs.retain(|(path, i)| *i == Input::Stdin || !settings.exclude.is_match(path));
     inputs.sort_by(|a, b| a.0.cmp(&b.0));
     let has_stdin = inputs.iter().any(|(_, i)| *i == Input::Stdin);
     let mut stdin_bytes = Vec::new();
@@ -250,21 +266,41 @@ pub fn run(settings: &Settings, stdin: &mut dyn Read, out: &mut dyn Write, err: 
     for e in &walk_errors {
         writeln!(err, "{}: error: {}", discover::display_path(&e.path), e.message)?;
     }
-    let mut emitter = emit::emitter(settings.format, settings.mode);
+    let look = emit::Look { color: settings.color, quiet: settings.verbosity == Verbosity::Quiet };
+    let mut emitter = emit::emitter(settings.format, settings.mode, look);
     emitter.begin(out)?;
+    let progress = Progress::new(settings.progress, inputs.len(), settings.mode);
     for chunk in inputs.chunks(CHUNK) {
-        let reports: Vec<FileReport> =
-            chunk.par_iter().map(|(path, i)| run_one(path, i, &stdin_bytes, settings)).collect();
-        for r in &reports {
-            match &r.result {
-                Ok(o) => tally.add(o),
-                Err(_) => tally.errors += 1,
+        let reports: Vec<FileReport> = chunk
+            .par_iter()
+            .map(|(path, i)| {
+                let r = run_one(path, i, &stdin_bytes, settings);
+                progress.inc();
+                r
+            })
+            .collect();
+        progress.suspend(|| -> io::Result<()> {
+            for r in &reports {
+                match &r.result {
+                    Ok(o) => tally.add(o),
+                    Err(_) => tally.errors += 1,
+                }
+                tally.errors += usize::from(r.write_error.is_some());
+                emit::file_errors(r, err)?;
+                emitter.file(r, out, err)?;
+                if settings.verbosity == Verbosity::Verbose {
+                    writeln!(err, "{}", progress::verbose_line(settings.mode, r))?;
+                }
             }
-            tally.errors += usize::from(r.write_error.is_some());
-            emit::file_errors(r, err)?;
-            emitter.file(r, out, err)?;
-        }
+            if progress.shown() {
+                // Out before the bar is drawn again.
+                out.flush()?;
+                err.flush()?;
+            }
+            Ok(())
+        })?;
     }
+    progress.finish();
     let summary = Summary { mode: settings.mode, threshold: settings.threshold, tally, stdin: has_stdin };
     emitter.finish(&summary, out, err)?;
     Ok(summary.exit())

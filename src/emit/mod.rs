@@ -93,9 +93,18 @@ pub trait Emitter {
     fn finish(&mut self, summary: &Summary, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()>;
 }
 
-pub fn emitter(format: Format, mode: Mode) -> Box<dyn Emitter> {
+/// How the text format looks; the machine formats ignore it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Look {
+    /// Colour the diff and the verdict (`--color`).
+    pub color: bool,
+    /// Only errors: no audit lines, summary or notes (`--quiet`); a diff or `fix -`'s YAML is still printed.
+    pub quiet: bool,
+}
+
+pub fn emitter(format: Format, mode: Mode, look: Look) -> Box<dyn Emitter> {
     match format {
-        Format::Text => Box::new(text::Text::new(mode)),
+        Format::Text => Box::new(text::Text::new(mode, look)),
         Format::Json => Box::new(json::Json::new(mode)),
         Format::Sarif => Box::new(sarif::Sarif::default()),
         Format::Github => Box::new(github::Github),

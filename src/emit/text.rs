@@ -2,7 +2,8 @@
 
 use std::io::{self, Write};
 
-use super::{Emitter, container_word, failing, workload_detail};
+use super::{Emitter, Look, container_word, failing, workload_detail};
+use crate::color;
 use crate::fixer::Finding;
 use crate::policy::Status;
 use crate::report::Tally;
@@ -10,36 +11,45 @@ use crate::run::{FileReport, Mode, Summary, Verdict};
 
 pub struct Text {
     mode: Mode,
+    look: Look,
     /// check: not-applicable and not-checked lines, printed after all workloads.
     excluded: Vec<String>,
     unchecked: Vec<String>,
 }
 
 impl Text {
-    pub fn new(mode: Mode) -> Text {
-        Text { mode, excluded: Vec::new(), unchecked: Vec::new() }
+    pub fn new(mode: Mode, look: Look) -> Text {
+        Text { mode, look, excluded: Vec::new(), unchecked: Vec::new() }
     }
 }
 
 impl Emitter for Text {
     fn file(&mut self, file: &FileReport, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        let quiet = self.look.quiet;
         match self.mode {
+            Mode::Check if quiet => Ok(()),
             Mode::Check => self.check_file(file, out),
             Mode::Diff => {
-                out.write_all(file.diff.as_bytes())?;
-                notes(file, err)
+                match self.look.color {
+                    true => out.write_all(color::diff(&file.diff).as_bytes())?,
+                    false => out.write_all(file.diff.as_bytes())?,
+                }
+                if quiet { Ok(()) } else { notes(file, err) }
             }
             Mode::Fix => {
                 if let Some(yaml) = &file.stdout_yaml {
                     out.write_all(yaml)?;
                 }
-                notes(file, err)
+                if quiet { Ok(()) } else { notes(file, err) }
             }
         }
     }
 
     fn finish(&mut self, summary: &Summary, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
         let t = &summary.tally;
+        if self.look.quiet {
+            return Ok(());
+        }
         match self.mode {
             Mode::Check => self.check_summary(summary, out),
             Mode::Diff => writeln!(
@@ -154,9 +164,14 @@ impl Text {
         let t = &summary.tally;
         writeln!(out, "{} of {} containers use read-only root filesystem.", t.read_only, t.counted())?;
         let pct = |x: f64| format!("{:.0}%", x * 100.0);
+        let paint = |style, word| color::paint(self.look.color, style, word);
         match summary.verdict() {
-            Verdict::Pass(r) => writeln!(out, "PASS: {} >= {} threshold.", pct(r), pct(summary.threshold)),
-            Verdict::Fail(r) => writeln!(out, "FAIL: {} < {} threshold.", pct(r), pct(summary.threshold)),
+            Verdict::Pass(r) => {
+                writeln!(out, "{}: {} >= {} threshold.", paint(color::PASS, "PASS"), pct(r), pct(summary.threshold))
+            }
+            Verdict::Fail(r) => {
+                writeln!(out, "{}: {} < {} threshold.", paint(color::FAIL, "FAIL"), pct(r), pct(summary.threshold))
+            }
             Verdict::NotApplicable => writeln!(out, "N/A: no workloads with containers to check."),
         }
     }

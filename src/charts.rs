@@ -1,0 +1,153 @@
+//! Helm charts and Kustomize: templates to skip, values files to edit, bases out of reach.
+
+use std::path::{Path, PathBuf};
+
+use crate::tree::{Kind, Node};
+use crate::workload::{Path as NodePath, Seg};
+
+/// The chart a file belongs to: the nearest directory above it holding a `Chart.yaml`.
+pub fn chart_of(file: &Path) -> Option<PathBuf> {
+    file.ancestors().skip(1).find(|d| d.join("Chart.yaml").is_file()).map(Path::to_path_buf)
+}
+
+/// For a file under a chart's `templates/`: why it is skipped, with the command that audits the
+/// rendered output instead.
+pub fn template_skip(file: &Path) -> Option<String> {
+    let chart = chart_of(file)?;
+    let rest = file.strip_prefix(&chart).ok()?;
+    if rest.components().next()?.as_os_str() != "templates" {
+        return None;
+    }
+    let shown = crate::discover::display_path(&chart);
+    let dir = if shown.is_empty() { ".".to_owned() } else { shown };
+    Some(format!("Helm chart template; audit the rendered chart instead: helm template {dir} | kube-rofs check -"))
+}
+
+/// A chart's values file (`values.yaml`, `values-prod.yaml`, ... next to `Chart.yaml`).
+pub fn is_values_file(file: &Path) -> bool {
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.starts_with("values")
+        && matches!(file.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+        && file.parent().is_some_and(|d| d.join("Chart.yaml").is_file())
+}
+
+/// Keys whose mapping value is a container security context in Helm values by convention.
+pub const VALUES_KEYS: &[&str] = &["securityContext", "containerSecurityContext"];
+
+/// Every mapping under one of `VALUES_KEYS` (or a null there), with its dotted name and path.
+pub fn values_security_contexts<'t, 'a>(
+    node: &'t Node<'a>,
+    path: &NodePath,
+    out: &mut Vec<(String, NodePath, &'t Node<'a>)>,
+) {
+    match &node.kind {
+        Kind::Map { entries, .. } => {
+            for e in entries {
+                let Some(key) = e.key.as_str() else { continue };
+                let mut p = path.clone();
+                p.push(Seg::Key(key.to_owned()));
+                if VALUES_KEYS.contains(&key) && e.value.entries().is_some() {
+                    out.push((dotted(&p), p.clone(), &e.value));
+                } else {
+                    values_security_contexts(&e.value, &p, out);
+                }
+            }
+        }
+        Kind::Seq { items, .. } => {
+            for (i, item) in items.iter().enumerate() {
+                let mut p = path.clone();
+                p.push(Seg::Index(i));
+                values_security_contexts(item, &p, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn dotted(path: &NodePath) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) if s.is_empty() => s.push_str(k),
+            Seg::Key(k) => s.push_str(&format!(".{k}")),
+            Seg::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+/// Resources of a kustomization that kube-rofs cannot fix in place: remote bases, and local
+/// paths outside the given paths. Each with the reason.
+pub fn kustomize_out_of_reach(file: &Path, resources: &[String], roots: &[PathBuf]) -> Vec<(String, String)> {
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let shown_dir = crate::discover::display_path(dir);
+    let build = if shown_dir.is_empty() { ".".to_owned() } else { shown_dir };
+    let roots: Vec<PathBuf> = roots.iter().filter_map(|r| std::fs::canonicalize(r).ok()).collect();
+    let mut out = Vec::new();
+    for r in resources {
+        let remote = r.contains("://") || r.starts_with("github.com/") || r.starts_with("git@") || r.contains("?ref=");
+        if remote {
+            out.push((
+                r.clone(),
+                format!(
+                    "remote base, not fixed here; audit the built output: kustomize build {build} | kube-rofs check -"
+                ),
+            ));
+            continue;
+        }
+        match std::fs::canonicalize(dir.join(r)) {
+            Ok(target) if !roots.iter().any(|root| target.starts_with(root)) => {
+                out.push((r.clone(), "outside the given paths, not fixed; pass its directory too".to_owned()));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The `resources`, `bases` and `components` entries of a Kustomization document.
+pub fn kustomize_resources(root: &Node) -> Vec<String> {
+    let is_kustomization = root.get("kind").and_then(Node::as_str) == Some("Kustomization")
+        || root.get("apiVersion").and_then(Node::as_str).is_some_and(|v| v.starts_with("kustomize.config.k8s.io"));
+    if !is_kustomization {
+        return Vec::new();
+    }
+    ["resources", "bases", "components"]
+        .iter()
+        .filter_map(|k| root.get(k)?.items())
+        .flatten()
+        .filter_map(|n| n.as_str().map(str::to_owned))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_of_a_chart_are_skipped_with_the_render_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let chart = dir.path().join("charts/web");
+        std::fs::create_dir_all(chart.join("templates")).unwrap();
+        std::fs::write(chart.join("Chart.yaml"), "name: web\n").unwrap();
+        let why = template_skip(&chart.join("templates/deployment.yaml")).unwrap();
+        assert!(why.ends_with("| kube-rofs check -") && why.contains("helm template "), "{why}");
+        assert!(template_skip(&chart.join("values.yaml")).is_none());
+        assert!(is_values_file(&chart.join("values.yaml")) && is_values_file(&chart.join("values-prod.yaml")));
+        assert!(!is_values_file(&chart.join("templates/values.yaml")));
+    }
+
+    #[test]
+    fn remote_and_outside_bases_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("repo/overlay")).unwrap();
+        std::fs::create_dir_all(dir.path().join("shared/base")).unwrap();
+        std::fs::create_dir_all(dir.path().join("repo/base")).unwrap();
+        let file = dir.path().join("repo/overlay/kustomization.yaml");
+        let resources =
+            ["../base".to_owned(), "../../shared/base".to_owned(), "github.com/acme/apps//base?ref=v1".to_owned()];
+        let out = kustomize_out_of_reach(&file, &resources, &[dir.path().join("repo")]);
+        let names: Vec<&str> = out.iter().map(|(r, _)| r.as_str()).collect();
+        assert_eq!(names, ["../../shared/base", "github.com/acme/apps//base?ref=v1"]);
+    }
+}

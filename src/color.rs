@@ -1,0 +1,115 @@
+//! Terminal colour: when to colour (`--color`, `NO_COLOR`, a terminal on stdout) and how.
+
+use std::ffi::OsStr;
+use std::io::IsTerminal;
+
+use anstyle::{AnsiColor, Style};
+use clap::ValueEnum;
+
+/// `--color`: when text output is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ColorChoice {
+    /// When standard output is a terminal and NO_COLOR is unset or empty.
+    #[default]
+    Auto,
+    /// Always (even with NO_COLOR set or output piped).
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour, given whether stdout is a terminal and the value of `NO_COLOR`
+    /// (no-color.org: a non-empty value turns off default colouring; `always` still colours).
+    pub fn enabled(self, stdout_is_terminal: bool, no_color: Option<&OsStr>) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => stdout_is_terminal && no_color.is_none_or(OsStr::is_empty),
+        }
+    }
+
+    /// [`ColorChoice::enabled`] for this process.
+    pub fn resolve(self) -> bool {
+        self.enabled(std::io::stdout().is_terminal(), std::env::var_os("NO_COLOR").as_deref())
+    }
+}
+
+pub const ADDED: Style = AnsiColor::Green.on_default();
+pub const REMOVED: Style = AnsiColor::Red.on_default();
+pub const HUNK: Style = AnsiColor::Cyan.on_default();
+pub const HEADER: Style = Style::new().bold();
+pub const PASS: Style = AnsiColor::Green.on_default().bold();
+pub const FAIL: Style = AnsiColor::Red.on_default().bold();
+
+/// `text` in `style`, or as it is when `on` is false.
+pub fn paint(on: bool, style: Style, text: &str) -> String {
+    if on { format!("{}{text}{}", style.render(), style.render_reset()) } else { text.to_owned() }
+}
+
+/// A unified diff of one file with its lines coloured: `---`/`+++` headers bold, hunk headers
+/// cyan, added lines green, removed lines red. Line endings (CRLF included) stay outside the
+/// colour codes.
+pub fn diff(d: &str) -> String {
+    let mut out = String::with_capacity(d.len() + d.len() / 4);
+    let mut in_hunks = false;
+    for line in d.split_inclusive('\n') {
+        let body_len = line.strip_suffix('\n').map_or(line.len(), |l| l.strip_suffix('\r').unwrap_or(l).len());
+        let (body, end) = line.split_at(body_len);
+        in_hunks |= body.starts_with("@@");
+        let style = if body.starts_with("@@") {
+            Some(HUNK)
+        } else if !in_hunks {
+            // Before the first hunk: the `--- a/...` / `+++ b/...` headers.
+            Some(HEADER)
+        } else if body.starts_with('+') {
+            Some(ADDED)
+        } else if body.starts_with('-') {
+            Some(REMOVED)
+        } else {
+            None
+        };
+        match style {
+            Some(s) if !body.is_empty() => out.push_str(&paint(true, s, body)),
+            _ => out.push_str(body),
+        }
+        out.push_str(end);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_follows_the_terminal_and_no_color() {
+        let set = Some(OsStr::new("1"));
+        let empty = Some(OsStr::new(""));
+        assert!(ColorChoice::Auto.enabled(true, None));
+        assert!(ColorChoice::Auto.enabled(true, empty));
+        assert!(!ColorChoice::Auto.enabled(true, set));
+        assert!(!ColorChoice::Auto.enabled(false, None));
+        assert!(ColorChoice::Always.enabled(false, set));
+        assert!(!ColorChoice::Never.enabled(true, None));
+    }
+
+    #[test]
+    fn colours_diff_lines_by_role_and_keeps_line_endings() {
+        let d =
+            "--- a/x.yaml\n+++ b/x.yaml\n@@ -1,2 +1,3 @@\n a: 1\r\n-b: 2\n+b: 3\n+---\n\\ No newline at end of file\n";
+        let c = diff(d);
+        let g = |s: Style, t: &str| paint(true, s, t);
+        let want = format!(
+            "{}\n{}\n{}\n a: 1\r\n{}\n{}\n{}\n\\ No newline at end of file\n",
+            g(HEADER, "--- a/x.yaml"),
+            g(HEADER, "+++ b/x.yaml"),
+            g(HUNK, "@@ -1,2 +1,3 @@"),
+            g(REMOVED, "-b: 2"),
+            g(ADDED, "+b: 3"),
+            g(ADDED, "+---"),
+        );
+        assert_eq!(c, want);
+        assert_eq!(paint(false, ADDED, "x"), "x");
+    }
+}

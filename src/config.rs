@@ -1,0 +1,171 @@
+//! Configuration file: `.kube-rofs.yaml` found from the current directory upwards, or `--config`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The file's content. Every key is optional; command-line flags override it.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    /// The log directory that gets an emptyDir next to /tmp; `""` for none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_dir: Option<String>,
+    /// More paths that get an emptyDir in every container made read-only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub writable_paths: Vec<String>,
+    /// Image glob -> more writable paths for containers running a matching image.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub image_writable_paths: BTreeMap<String, Vec<String>>,
+    /// More images that are not applicable (stateful), as globs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stateful_images: Vec<String>,
+    /// Use the built-in stateful image list (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_stateful_images: Option<bool>,
+    /// Globs of file paths (relative to the current directory) never read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+    /// check passes at this share of read-only containers (0 to 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    /// Flip explicit `readOnlyRootFilesystem: false` too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix_explicit_false: Option<bool>,
+    /// Settings of the added emptyDir volumes.
+    #[serde(default, skip_serializing_if = "EmptyDir::is_empty")]
+    pub empty_dir: EmptyDir,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EmptyDir {
+    /// A Kubernetes quantity, e.g. `64Mi`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_limit: Option<String>,
+    /// `Memory` for tmpfs; empty for the node's disk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub medium: Option<String>,
+}
+
+impl EmptyDir {
+    fn is_empty(&self) -> bool {
+        self.size_limit.is_none() && self.medium.is_none()
+    }
+}
+
+pub const FILE_NAMES: &[&str] = &[".kube-rofs.yaml", ".kube-rofs.yml"];
+
+/// The nearest configuration file in `dir` or its ancestors.
+pub fn discover(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors().flat_map(|d| FILE_NAMES.iter().map(move |n| d.join(n))).find(|p| p.is_file())
+}
+
+/// A configuration that cannot be used: `path:line:col: error: ...` when the place is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Read and check a configuration file.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError(format!("{shown}: error: cannot read: {e}")))?;
+    parse(&text).map_err(|(pos, message)| match pos {
+        Some((line, col)) => ConfigError(format!("{shown}:{line}:{col}: error: {message}")),
+        None => ConfigError(format!("{shown}: error: {message}")),
+    })
+}
+
+/// Parse configuration text; an error carries its 1-based line and column when known.
+pub fn parse(text: &str) -> Result<Config, (Option<(usize, usize)>, String)> {
+    if text.trim().is_empty() {
+        return Ok(Config::default());
+    }
+    let config: Config = serde_yaml::from_str(text).map_err(|e| {
+        let message = e.to_string();
+        // serde_yaml appends " at line L column C"; the position leads the message instead.
+        let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+        (e.location().map(|l| (l.line(), l.column())), message)
+    })?;
+    if let Some(t) = config.threshold
+        && !(0.0..=1.0).contains(&t)
+    {
+        return Err((key_pos(text, "threshold"), format!("threshold must be between 0 and 1, not {t}")));
+    }
+    if let Some(m) = &config.empty_dir.medium
+        && !m.is_empty()
+        && m != "Memory"
+        && !m.starts_with("HugePages")
+    {
+        return Err((
+            key_pos(text, "medium"),
+            format!("emptyDir.medium must be \"\", Memory or HugePages*, not {m:?}"),
+        ));
+    }
+    let paths = config.writable_paths.iter().chain(config.image_writable_paths.values().flatten());
+    if let Some(p) = paths.chain(&config.log_dir).find(|p| !p.is_empty() && !p.starts_with('/')) {
+        return Err((key_pos(text, "writablePaths"), format!("writable paths must be absolute, not {p:?}")));
+    }
+    for g in config.exclude.iter() {
+        globset::Glob::new(g).map_err(|e| (key_pos(text, "exclude"), format!("exclude: {e}")))?;
+    }
+    Ok(config)
+}
+
+/// Where a top-level key is written, for messages about its value.
+fn key_pos(text: &str, key: &str) -> Option<(usize, usize)> {
+    text.lines().enumerate().find_map(|(i, l)| {
+        let col = l.find(&format!("{key}:"))?;
+        Some((i + 1, col + 1))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_key() {
+        let c = parse(
+            "logDir: /var/log/nginx\nwritablePaths: [/var/cache]\nimageWritablePaths:\n  'nginx*': [/var/run]\n\
+             statefulImages: [mydb*]\ndefaultStatefulImages: false\nexclude: ['vendor/**']\nthreshold: 0.9\n\
+             fixExplicitFalse: true\nemptyDir: {sizeLimit: 64Mi, medium: Memory}\n",
+        )
+        .unwrap();
+        assert_eq!(c.log_dir.as_deref(), Some("/var/log/nginx"));
+        assert_eq!(c.image_writable_paths["nginx*"], ["/var/run"]);
+        assert_eq!(c.empty_dir.size_limit.as_deref(), Some("64Mi"));
+        assert_eq!(c.threshold, Some(0.9));
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_name_their_position() {
+        let (pos, message) = parse("threshold: 0.8\nwritablepaths: [/x]\n").unwrap_err();
+        assert_eq!(pos, Some((2, 1)));
+        assert!(message.contains("unknown field `writablepaths`"), "{message}");
+        let (pos, message) = parse("exclude: [a]\nthreshold: high\n").unwrap_err();
+        assert_eq!(pos, Some((2, 12)));
+        assert!(message.contains("invalid type"), "{message}");
+        let (pos, message) = parse("emptyDir:\n  medium: Disk\n").unwrap_err();
+        assert_eq!(pos, Some((2, 3)));
+        assert!(message.contains("Memory"), "{message}");
+        assert!(parse("writablePaths: [tmp]\n").unwrap_err().1.contains("absolute"));
+        assert!(parse("threshold: 2\n").is_err());
+    }
+
+    #[test]
+    fn found_in_an_ancestor() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
+        std::fs::write(dir.path().join(".kube-rofs.yaml"), "threshold: 0.5\n").unwrap();
+        assert_eq!(discover(&dir.path().join("a/b")), Some(dir.path().join(".kube-rofs.yaml")));
+    }
+}
