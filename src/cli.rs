@@ -101,6 +101,10 @@ pub struct FixArgs {
     /// inside one of the given paths (default: a symlink is an error, never written through).
     #[arg(long)]
     pub follow_symlinks: bool,
+    /// Also add readOnlyRootFilesystem: true to `securityContext` / `containerSecurityContext`
+    /// mappings in Helm charts' values files (values*.yaml next to Chart.yaml).
+    #[arg(long)]
+    pub helm_values: bool,
     #[command(flatten)]
     pub ui: UiArgs,
 }
@@ -226,6 +230,7 @@ impl Cli {
             threshold: threshold.or(config.threshold).unwrap_or(0.8),
             max_file_size: args.max_file_size.saturating_mul(1 << 20),
             follow_symlinks: args.follow_symlinks,
+            helm_values: args.helm_values,
             stdin_name: args.ui.stdin_filename.clone(),
             color: args.ui.color.resolve(),
             verbosity: args.ui.verbosity(),

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::charts;
 use crate::discover::{self, Input};
 use crate::emit::{self, Format};
 use crate::fixer::{self, FileError, Options, Outcome};
@@ -61,6 +62,8 @@ pub struct Settings {
     pub progress: bool,
     /// Files (paths as shown) never read (configuration `exclude`).
     pub exclude: globset::GlobSet,
+    /// Also edit Helm charts' values files (`--helm-values`).
+    pub helm_values: bool,
 }
 
 /// Settings for `mode` with every other choice at its default.
@@ -79,6 +82,7 @@ impl Settings {
             verbosity: Verbosity::Normal,
             progress: false,
             exclude: globset::GlobSet::empty(),
+            helm_values: false,
         }
     }
 }
@@ -190,13 +194,30 @@ fn run_one(path: &str, input: &Input, stdin: &[u8], settings: &Settings) -> File
             return report;
         }
     };
-    let outcome = match fixer::process(&bytes, &settings.options) {
+    let file = match input {
+        Input::File(p) => Some(p.as_path()),
+        Input::Stdin => None,
+    };
+    if let Some(why) = file.and_then(charts::template_skip) {
+        report.result = Ok(Outcome { skipped: Some(why), ..Outcome::default() });
+        return report;
+    }
+    let values = settings.helm_values && file.is_some_and(charts::is_values_file);
+    let processed = if values { fixer::process_helm_values } else { fixer::process }(&bytes, &settings.options);
+    let mut outcome = match processed {
         Ok(o) => o,
         Err(e) => {
             report.result = Err(failure(&e));
             return report;
         }
     };
+    if let Some(p) = file {
+        let resources: Vec<String> = outcome.resources.iter().map(|(_, r)| r.clone()).collect();
+        for (resource, reason) in charts::kustomize_out_of_reach(p, &resources, &settings.paths) {
+            let pos = outcome.resources.iter().find(|(_, r)| *r == resource).map(|(p, _)| *p).unwrap_or_default();
+            outcome.unreachable.push(fixer::Unreachable { pos, kind: "Kustomization".into(), name: resource, reason });
+        }
+    }
     match (settings.mode, input, &outcome.fixed) {
         (Mode::Diff, _, Some(fixed)) => {
             // Both sides are valid UTF-8: the input was decoded, the output only adds text.
