@@ -26,7 +26,7 @@ trap 'rm -f "$out" "$err"' EXIT
 # diff exits 1 when there are changes and 2 when an input cannot be read (golden has invalid YAML
 # on purpose); the diagnostics of the other files are printed either way. A crash is a failure.
 status=0
-target/debug/kube-rofs diff --format rdjsonl -- "$@" > "$out" 2> "$err" || status=$?
+"${CARGO_TARGET_DIR:-target}/debug/kube-rofs" diff --format rdjsonl -- "$@" > "$out" 2> "$err" || status=$?
 if [ "$status" -gt 2 ]; then
   cat "$err" >&2
   echo "validate-rdjsonl: kube-rofs diff exited $status" >&2
