@@ -115,7 +115,7 @@ pub struct UiArgs {
     /// The name standard input (`-`) goes by in messages and diff headers (`a/NAME`, `b/NAME`).
     #[arg(long, value_name = "NAME", default_value = "-")]
     pub stdin_filename: String,
-    /// Colour the diff and the verdict; auto: when standard output is a terminal and NO_COLOR is unset.
+    /// Colour the text diff and the check verdict.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
     /// Print only errors: no audit lines, summary or notes (the exit code tells the result).
