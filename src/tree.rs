@@ -187,6 +187,16 @@ pub fn parse<'a>(src: &Source<'a>) -> Result<Tree<'a>, SyntaxError> {
                     end
                 };
                 let start = start.min(end);
+                // An empty scalar (`key:` with no value, `? key` alone, `-` alone) can be reported
+                // at the next token, lines below: place it right after the text before it.
+                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                let (start, end) = match start == end && !block {
+                    true => {
+                        let at = text[..start].trim_end_matches([' ', '\t', '\r', '\n']).len();
+                        (at, at)
+                    }
+                    false => (start, end),
+                };
                 let kind = Kind::Scalar { value, style };
                 Some(Node { start, end, depth, indent: span.indent, anchor, tagged: tag.is_some(), kind })
             }
@@ -339,6 +349,14 @@ mod tests {
         let t = tree(s);
         let a = t.docs[0].root.as_ref().unwrap().get("a").unwrap();
         assert_eq!(a.end, s.find("b:").unwrap());
+    }
+
+    #[test]
+    fn an_empty_value_sits_after_its_key_not_at_the_next_token() {
+        let s = "c:\n  limits:\n    ? cpu\nd: 1\n";
+        let t = tree(s);
+        let c = t.docs[0].root.as_ref().unwrap().get("c").unwrap();
+        assert_eq!(&s[c.start..c.end], "limits:\n    ? cpu");
     }
 
     #[test]

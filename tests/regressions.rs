@@ -1,7 +1,9 @@
 //! Minimised inputs from the fuzz target (`fuzz/fuzz_targets/pipeline.rs`) and the property test
-//! (`tests/proptest_manifests.rs`), each checked against the same properties: no panic, and a
-//! fixed file re-parses, is a fixed point, only inserts text (unless the input holds a null),
-//! passes the semantic check and leaves nothing to fix.
+//! (`tests/proptest_manifests.rs`), each checked against the same properties: no panic, no
+//! verification failure (`FileError::Verify`, which the README calls a kube-rofs bug; the fuzz
+//! target counts it as a crash with `KUBE_ROFS_FUZZ_STRICT=1`), and a fixed file re-parses, is a
+//! fixed point, only inserts text (unless the input holds a null), passes the semantic check and
+//! leaves nothing to fix.
 
 mod common;
 
@@ -107,4 +109,40 @@ fn tag_on_a_key_or_the_document_root() {
 #[test]
 fn container_with_a_complex_key() {
     holds("kind: Pod\nspec:\n  containers:\n  - ? name: a\n", false);
+}
+
+/// Fuzz (strict mode), after the fix for the case above: the explicit key without a value is
+/// nested deeper, as the last entry of a mapping that ends the container.
+#[test]
+fn nested_explicit_key_without_value_ends_a_container() {
+    holds(
+        "kind: Pod\nspec:\n  containers:\n  - name: c\n    resources:\n      limits:\n        ? cpu\n  - name: d\n",
+        false,
+    );
+    holds("kind: Pod\nspec:\n  containers:\n  - name: c\n    env:\n      ? x\n  restartPolicy: Always\n", false);
+    // The fuzzer's input, minimised.
+    holds("kind: Pod\nspec:\n  containers:\n  - e:\n     ?\n  u: ", false);
+}
+
+/// Fuzz (property (a), fixed output re-reads with serde_yaml): a file with a document serde_yaml
+/// cannot read (a duplicate key, or YAML 1.2 that libyaml rejects: `:` as an empty implicit key)
+/// next to a workload. Verification is per changed document (README, Verification): the
+/// workload's document is fixed and re-reads, the unreadable one stays byte for byte as it was.
+#[test]
+fn document_serde_yaml_cannot_read_elsewhere_in_the_file() {
+    for (input, unreadable) in [
+        ("a: 1\na: 2\n---\nkind: Pod\nspec:\n  containers:\n  - name: c\n", "a: 1\na: 2\n"),
+        (":\n---\nkind: Pod\nspec:\n  containers:\n  - name: c\n", ":\n"),
+        ("kind: Pod\nspec:\n  containers:\n  - name: c\n---\n: x\n", "---\n: x\n"),
+    ] {
+        let fixed = process(input.as_bytes(), &Options::default()).unwrap().fixed.expect("the pod is fixed");
+        let text = String::from_utf8(fixed).unwrap();
+        assert!(text.contains(unreadable), "the unreadable document changed:\n{text}");
+        let pod = text.split("---\n").find(|d| d.contains("kind: Pod")).unwrap();
+        let doc = kube_rofs::verify::load_all(pod).unwrap();
+        assert_eq!(
+            doc[0]["spec"]["containers"][0]["securityContext"]["readOnlyRootFilesystem"],
+            serde_yaml::Value::Bool(true)
+        );
+    }
 }
