@@ -46,7 +46,6 @@ pub const DEFAULT_STATEFUL_IMAGES: &[&str] = &[
     "cp-zookeeper",
     "rabbitmq",
     "rabbitmq-*",
-    "memcached",
     "couchdb",
     "couchbase*",
     "neo4j",
