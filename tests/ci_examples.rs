@@ -7,6 +7,10 @@
 //! `reviewdog` and `gh` are stubs that record their arguments and standard input; the real
 //! `kube-rofs` binary and git do the rest, so nothing touches the network.
 
+mod common;
+
+use common::READ_ONLY;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -34,20 +38,6 @@ spec:
 "
     )
 }
-
-/// A Pod whose only container is already read-only.
-const READ_ONLY: &str = "\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: ok
-spec:
-  containers:
-  - name: c
-    image: nginx
-    securityContext:
-      readOnlyRootFilesystem: true
-";
 
 fn example(name: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci").join(name);

@@ -1,40 +1,16 @@
 //! End-to-end tests of the real `kube-rofs` binary: exit codes, output texts and the files it
 //! writes, each run in its own temporary directory.
 
+mod common;
+
+use common::{READ_ONLY, WRITABLE};
+
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use tempfile::TempDir;
-
-/// A Deployment with one writable container.
-const WRITABLE: &str = "\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  template:
-    spec:
-      containers:
-      - name: app
-        image: nginx
-";
-
-/// A Pod whose only container is already read-only.
-const READ_ONLY: &str = "\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: ok
-spec:
-  containers:
-  - name: c
-    image: nginx
-    securityContext:
-      readOnlyRootFilesystem: true
-";
 
 /// What `fix --no-log-dir` makes of `WRITABLE`.
 const WRITABLE_FIXED_NO_LOG_DIR: &str = "\

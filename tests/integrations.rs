@@ -2,37 +2,13 @@
 //! the man page, `--stdin-filename`, `--color` / NO_COLOR, `--quiet`, `--verbose` and the
 //! progress bar (absent when piped, as here; drawn on a terminal, tried under `script`'s pty).
 
+mod common;
+
+use common::{READ_ONLY, WRITABLE};
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
-
-/// A Deployment with one writable container.
-const WRITABLE: &str = "\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  template:
-    spec:
-      containers:
-      - name: app
-        image: nginx
-";
-
-/// A Pod whose only container is already read-only.
-const READ_ONLY: &str = "\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: ok
-spec:
-  containers:
-  - name: c
-    image: nginx
-    securityContext:
-      readOnlyRootFilesystem: true
-";
 
 const ESC: &str = "\x1b[";
 

@@ -86,3 +86,31 @@ pub fn check_only_additions(before: &[u8], after: &[u8], flip_false: bool) -> Re
 pub fn show_diff(expected: &[u8], got: &[u8]) -> String {
     kube_rofs::diff::unified(&String::from_utf8_lossy(expected), &String::from_utf8_lossy(got), "case")
 }
+
+/// A Deployment whose only container has a writable root filesystem.
+pub const WRITABLE: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        image: nginx
+";
+
+/// A Pod whose only container is already read-only.
+pub const READ_ONLY: &str = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: ok
+spec:
+  containers:
+  - name: c
+    image: nginx
+    securityContext:
+      readOnlyRootFilesystem: true
+";
