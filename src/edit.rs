@@ -31,10 +31,15 @@ pub struct Overlap {
     pub at: usize,
 }
 
-/// Put edits in application order: by position, deepest first at one position, otherwise in
-/// the order they were planned.
+/// Application order: by position, deepest first at one position; a stable sort on this key
+/// keeps the planned order otherwise.
+pub fn order(e: &Edit) -> (usize, std::cmp::Reverse<usize>) {
+    (e.start, std::cmp::Reverse(e.depth))
+}
+
+/// Put edits in application order (see `order`).
 pub fn sort(edits: &mut [Edit]) {
-    edits.sort_by_key(|e| (e.start, std::cmp::Reverse(e.depth)));
+    edits.sort_by_key(order);
 }
 
 /// Apply `edits` (any order) to `text` in one pass.

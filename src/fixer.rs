@@ -321,7 +321,7 @@ fn finish(src: &Source, tree: &tree::Tree, pending: Pending) -> Result<Outcome, 
     }
     // Insertions at one offset become one edit, so a consumer applying the reported edits in
     // offset order cannot put them in the wrong order.
-    planned.sort_by_key(|(_, e)| (e.start, std::cmp::Reverse(e.depth)));
+    planned.sort_by_key(|(_, e)| edit::order(e));
     let mut merged: Vec<(usize, Edit)> = Vec::new();
     for (owner, e) in planned {
         match merged.last_mut() {

@@ -106,11 +106,6 @@ impl<'a> Node<'a> {
         }
     }
 
-    /// Every entry whose key is the plain string `key` (more than one means a duplicate key).
-    pub fn get_all<'n, 'k>(&'n self, key: &'k str) -> impl Iterator<Item = &'n Entry<'a>> + use<'n, 'k, 'a> {
-        self.entries().unwrap_or_default().iter().filter(move |e| e.key.as_str() == Some(key))
-    }
-
     /// The value of `key` in a mapping (the first one if the key is duplicated).
     pub fn get(&self, key: &str) -> Option<&Node<'a>> {
         self.entries()?.iter().find(|e| e.key.as_str() == Some(key)).map(|e| &e.value)

@@ -154,16 +154,6 @@ fn visit_object<'t>(d: &'t Document, doc: usize, obj: &'t Node<'t>, path: Path, 
     });
 }
 
-/// True when `node` is an alias or holds one anywhere below it.
-pub fn contains_alias(node: &Node) -> bool {
-    match &node.kind {
-        Kind::Alias(_) => true,
-        Kind::Scalar { .. } => false,
-        Kind::Seq { items, .. } => items.iter().any(contains_alias),
-        Kind::Map { entries, .. } => entries.iter().any(|e| contains_alias(&e.key) || contains_alias(&e.value)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
