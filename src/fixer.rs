@@ -310,8 +310,7 @@ fn finish(src: &Source, tree: &tree::Tree, pending: Pending) -> Result<Outcome, 
     let all_edits: Vec<Edit> = planned.iter().map(|(_, e)| e.clone()).collect();
     let patched = edit::apply(src.body, &all_edits)
         .map_err(|o| FileError::Verify { doc: 0, message: format!("overlapping edits at byte {}", o.at) })?;
-    let starts: Vec<usize> = tree.docs.iter().map(|d| d.start).collect();
-    match verify::verify_documents(src.body, &patched, &starts, &all_edits, &ops) {
+    match verify::verify_documents(src.body, &patched, &tree.docs, &all_edits, &ops) {
         Ok(()) => {}
         Err(verify::Failure::Unverifiable(why)) => {
             refuse_all(&mut out, &why);
