@@ -13,6 +13,10 @@ pub fn chart_of(file: &Path) -> Option<PathBuf> {
 /// For a file under a chart's `templates/`: why it is skipped, with the command that audits the
 /// rendered output instead.
 pub fn template_skip(file: &Path) -> Option<String> {
+    // Checked first because it costs no syscalls: most files are under no `templates/`.
+    if !file.ancestors().skip(1).any(|d| d.file_name().is_some_and(|n| n == "templates")) {
+        return None;
+    }
     let chart = chart_of(file)?;
     let rest = file.strip_prefix(&chart).ok()?;
     if rest.components().next()?.as_os_str() != "templates" {

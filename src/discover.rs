@@ -32,9 +32,11 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<WalkError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    // The same file named twice (or reached twice) is processed once.
+    // The same file named twice (or reached twice) is processed once. One walk without
+    // symlinks reaches each file once, so only several paths need the (syscall-heavy) check.
+    let overlap_possible = paths.len() > 1;
     let mut push = |inputs: &mut Vec<Input>, p: PathBuf| {
-        if seen.insert(std::fs::canonicalize(&p).unwrap_or_else(|_| p.clone())) {
+        if !overlap_possible || seen.insert(std::fs::canonicalize(&p).unwrap_or_else(|_| p.clone())) {
             inputs.push(Input::File(p));
         }
     };

@@ -175,10 +175,10 @@ fn run_one(path: &str, input: &Input, stdin: &[u8], settings: &Settings) -> File
     let bytes = match input {
         Input::Stdin if stdin.len() as u64 > settings.max_file_size => Err(too_big(stdin.len() as u64)),
         Input::Stdin => Ok(stdin.to_vec()),
-        Input::File(p) => match std::fs::metadata(p) {
-            Ok(m) if m.len() > settings.max_file_size => Err(too_big(m.len())),
-            _ => std::fs::read(p).map_err(|e| format!("error: cannot read: {e}")),
-        },
+        Input::File(p) => read_at_most(p, settings.max_file_size).map_err(|e| match e {
+            TooBig(len) => too_big(len),
+            Io(e) => format!("error: cannot read: {e}"),
+        }),
     };
     let mut report = FileReport {
         path,
@@ -238,6 +238,25 @@ fn run_one(path: &str, input: &Input, stdin: &[u8], settings: &Settings) -> File
     }
     report.result = Ok(outcome);
     report
+}
+
+enum ReadError {
+    TooBig(u64),
+    Io(std::io::Error),
+}
+use ReadError::{Io, TooBig};
+
+/// The file's bytes, unless it is larger than `max`; one open and one `fstat`.
+fn read_at_most(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).map_err(Io)?;
+    let len = file.metadata().map_err(Io)?.len();
+    if len > max {
+        return Err(TooBig(len));
+    }
+    let mut bytes = Vec::with_capacity(len as usize + 1);
+    file.read_to_end(&mut bytes).map_err(Io)?;
+    Ok(bytes)
 }
 
 /// Where `--follow-symlinks` writes: a symlink's final target, which must lie inside one of the
