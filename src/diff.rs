@@ -2,29 +2,142 @@
 
 use similar::TextDiff;
 
+/// Lines of context around each change, as `diff -u` and git use.
+const CONTEXT: usize = 3;
+
+/// One replacement in the old text: bytes `start..end` became `len` bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change {
+    pub start: usize,
+    pub end: usize,
+    pub len: usize,
+}
+
 /// A unified diff of `old` -> `new` with `a/PATH` and `b/PATH` headers; empty when equal.
 /// A path with a space gets a tab after it, as git writes it, so `patch` reads it whole.
 pub fn unified(old: &str, new: &str, path: &str) -> String {
     if old == new {
         return String::new();
     }
-    let tab = if path.contains(' ') { "\t" } else { "" };
     TextDiff::from_lines(old, new)
         .unified_diff()
-        .context_radius(3)
-        .header(&format!("a/{path}{tab}"), &format!("b/{path}{tab}"))
+        .context_radius(CONTEXT)
+        .header(&old_name(path), &new_name(path))
         .to_string()
+}
+
+fn old_name(path: &str) -> String {
+    format!("a/{path}{}", if path.contains(' ') { "\t" } else { "" })
+}
+
+fn new_name(path: &str) -> String {
+    format!("b/{path}{}", if path.contains(' ') { "\t" } else { "" })
+}
+
+/// The same diff as [`unified`] when `new` is `old` with `changes` applied, computed faster:
+/// only the lines around the changes are handed to `similar` (a window per group of nearby
+/// changes), so a large file with a few edits is not diffed whole. The windows are far enough
+/// apart that their hunks never touch.
+pub fn unified_changes(old: &str, new: &str, changes: &[Change], path: &str) -> String {
+    if old == new {
+        return String::new();
+    }
+    if changes.is_empty() {
+        return unified(old, new, path);
+    }
+    let mut out = format!("--- {}\n+++ {}\n", old_name(path), new_name(path));
+    let line_starts: Vec<usize> =
+        std::iter::once(0).chain(old.match_indices('\n').map(|(i, _)| i + 1).filter(|&i| i < old.len())).collect();
+    let line_of = |byte: usize| line_starts.partition_point(|&s| s <= byte).saturating_sub(1);
+    let mut changes = changes.to_vec();
+    changes.sort_by_key(|c| (c.start, c.end));
+    // Groups of changes: (first line, last line, byte delta of the group).
+    let mut groups: Vec<(usize, usize, isize)> = Vec::new();
+    for c in &changes {
+        let (first, last) = (line_of(c.start), line_of(c.end));
+        let delta = c.len as isize - (c.end - c.start) as isize;
+        match groups.last_mut() {
+            // Changes whose context would meet (gap of 2 * CONTEXT lines, one more for a
+            // change at a line start) go into one window, where similar groups the hunks.
+            Some(g) if first <= g.1 + 2 * CONTEXT + 2 => {
+                g.1 = g.1.max(last);
+                g.2 += delta;
+            }
+            _ => groups.push((first, last, delta)),
+        }
+    }
+    let (mut shift, mut line_shift) = (0isize, 0isize);
+    for (first, last, delta) in groups {
+        let line0 = first.saturating_sub(CONTEXT);
+        let (a, b) = (line_starts[line0], line_starts.get(last + CONTEXT + 1).copied().unwrap_or(old.len()));
+        let (na, nb) = (a.saturating_add_signed(shift), b.saturating_add_signed(shift + delta));
+        let (old_part, new_part) = (&old[a..b], &new[na..nb]);
+        let window = TextDiff::from_lines(old_part, new_part);
+        for hunk in window.unified_diff().context_radius(CONTEXT).iter_hunks() {
+            let ops = hunk.ops();
+            let (Some(head), Some(tail)) = (ops.first(), ops.last()) else { continue };
+            let range = |start: usize, end: usize, offset: usize| match end - start {
+                1 => format!("{}", start + offset + 1),
+                0 => format!("{},0", start + offset),
+                n => format!("{},{n}", start + offset + 1),
+            };
+            let new0 = line0.saturating_add_signed(line_shift);
+            let old_range = range(head.old_range().start, tail.old_range().end, line0);
+            let new_range = range(head.new_range().start, tail.new_range().end, new0);
+            out.push_str(&format!("@@ -{old_range} +{new_range} @@\n"));
+            let body = hunk.to_string();
+            out.push_str(body.split_once('\n').map_or("", |(_, rest)| rest));
+        }
+        shift += delta;
+        line_shift += lines(new_part) as isize - lines(old_part) as isize;
+    }
+    out
+}
+
+fn lines(text: &str) -> usize {
+    text.bytes().filter(|&b| b == b'\n').count()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn apply(old: &str, changes: &[(usize, usize, &str)]) -> (String, Vec<Change>) {
+        let mut new = old.to_owned();
+        for &(start, end, text) in changes.iter().rev() {
+            new.replace_range(start..end, text);
+        }
+        (new, changes.iter().map(|&(start, end, text)| Change { start, end, len: text.len() }).collect())
+    }
+
     #[test]
     fn headers_and_missing_final_newline() {
-        let d = unified("a: 1\nb: 2", "a: 1\nb: 2\nc: 3", "x.yaml");
+        let (new, changes) = apply("a: 1\nb: 2", &[(9, 9, "\nc: 3")]);
+        let d = unified_changes("a: 1\nb: 2", &new, &changes, "x.yaml");
         assert!(d.starts_with("--- a/x.yaml\n+++ b/x.yaml\n"), "{d}");
         assert!(d.contains("\\ No newline at end of file"), "{d}");
-        assert_eq!(unified("same", "same", "x"), "");
+        assert_eq!(d, unified("a: 1\nb: 2", &new, "x.yaml"));
+        assert_eq!(unified_changes("same", "same", &[], "x"), "");
+    }
+
+    #[test]
+    fn windows_give_the_same_diff_as_the_whole_file() {
+        let old: String = (0..60).map(|i| format!("line {i}\n")).collect();
+        let at = |line: usize| old.match_indices('\n').nth(line.wrapping_sub(1)).map_or(0, |(i, _)| i + 1);
+        let cases: Vec<Vec<(usize, usize, &str)>> = vec![
+            vec![(at(0), at(0), "new\n")],
+            vec![(at(60), at(60), "end\n")],
+            vec![(at(10), at(10), "x\n"), (at(12), at(12), "y\n")],
+            // Gaps around 2 * CONTEXT: hunks merge or stay apart exactly as similar decides.
+            vec![(at(10), at(10), "x\n"), (at(16), at(16), "y\n")],
+            vec![(at(10), at(10), "x\n"), (at(17), at(17), "y\n")],
+            vec![(at(10), at(10), "x\n"), (at(18), at(18), "y\n")],
+            vec![(at(10) + 2, at(10) + 4, "NE"), (at(30), at(31), "gone\n"), (at(59), at(60), "")],
+            vec![(at(1), at(1), "a\nb\nc\n"), (at(40), at(40), "d\n")],
+        ];
+        for case in cases {
+            let (new, changes) = apply(&old, &case);
+            assert_eq!(unified_changes(&old, &new, &changes, "f y"), unified(&old, &new, "f y"), "{case:?}");
+        }
     }
 }

@@ -221,8 +221,11 @@ fn run_one(path: &str, input: &Input, stdin: &[u8], settings: &Settings) -> File
     match (settings.mode, input, &outcome.fixed) {
         (Mode::Diff, _, Some(fixed)) => {
             // Both sides are valid UTF-8: the input was decoded, the output only adds text.
-            report.diff =
-                diff::unified(&String::from_utf8_lossy(&bytes), &String::from_utf8_lossy(fixed), &report.path);
+            let changes: Vec<diff::Change> = (outcome.findings.iter().flat_map(|f| &f.edits))
+                .map(|e| diff::Change { start: e.offset, end: e.offset + e.length, len: e.text.len() })
+                .collect();
+            let (old, new) = (String::from_utf8_lossy(&bytes), String::from_utf8_lossy(fixed));
+            report.diff = diff::unified_changes(&old, &new, &changes, &report.path);
         }
         (Mode::Fix, Input::Stdin, fixed) => report.stdout_yaml = Some(fixed.clone().unwrap_or(bytes)),
         (Mode::Fix, Input::File(p), Some(fixed)) => {
