@@ -83,6 +83,9 @@ fn dotted(path: &NodePath) -> String {
 /// Resources of a kustomization that kube-rofs cannot fix in place: remote bases, and local
 /// paths outside the given paths. Each with the reason.
 pub fn kustomize_out_of_reach(file: &Path, resources: &[String], roots: &[PathBuf]) -> Vec<(String, String)> {
+    if resources.is_empty() {
+        return Vec::new();
+    }
     let dir = file.parent().unwrap_or(Path::new("."));
     let shown_dir = crate::discover::display_path(dir);
     let build = if shown_dir.is_empty() { ".".to_owned() } else { shown_dir };

@@ -70,8 +70,10 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<WalkError>) {
 /// How a path is shown and put in diff headers: relative to the current directory when it is
 /// inside it, without a leading `./`.
 pub fn display_path(path: &Path) -> String {
-    let cwd = std::env::current_dir().ok();
-    let rel = match (path.is_absolute(), &cwd) {
+    // Asked once: a run never changes directory, and this is called for every file.
+    static CWD: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    let cwd = CWD.get_or_init(|| std::env::current_dir().ok());
+    let rel = match (path.is_absolute(), cwd) {
         (true, Some(cwd)) => path.strip_prefix(cwd).unwrap_or(path),
         _ => path,
     };

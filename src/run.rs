@@ -249,16 +249,16 @@ enum ReadError {
 }
 use ReadError::{Io, TooBig};
 
-/// The file's bytes, unless it is larger than `max`; one open and one `fstat`.
+/// The file's bytes, unless it is larger than `max`: one open, and reads that stop past `max`
+/// (a file growing while it is read counts as it is read).
 fn read_at_most(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
     use std::io::Read;
-    let mut file = std::fs::File::open(path).map_err(Io)?;
-    let len = file.metadata().map_err(Io)?.len();
-    if len > max {
-        return Err(TooBig(len));
+    let file = std::fs::File::open(path).map_err(Io)?;
+    let mut bytes = Vec::with_capacity(16 << 10);
+    (&file).take(max.saturating_add(1)).read_to_end(&mut bytes).map_err(Io)?;
+    if bytes.len() as u64 > max {
+        return Err(TooBig(file.metadata().map_or(bytes.len() as u64, |m| m.len())));
     }
-    let mut bytes = Vec::with_capacity(len as usize + 1);
-    file.read_to_end(&mut bytes).map_err(Io)?;
     Ok(bytes)
 }
 

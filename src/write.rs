@@ -33,10 +33,11 @@ pub fn atomic_write(path: &Path, original: &[u8], bytes: &[u8]) -> Result<()> {
         .tempfile_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
     tmp.write_all(bytes).context("writing the temporary file")?;
-    std::fs::set_permissions(tmp.path(), meta.permissions()).context("copying permissions")?;
+    // On the open file, not its path: two path lookups fewer per file.
+    tmp.as_file().set_permissions(meta.permissions()).context("copying permissions")?;
     // Keeping the owner needs privileges; without them the file becomes the runner's, as any
     // editor's save would make it.
-    let _ = std::os::unix::fs::chown(tmp.path(), Some(meta.uid()), Some(meta.gid()));
+    let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid()));
     tmp.as_file().sync_all().context("syncing the temporary file")?;
     let now = std::fs::read(path).with_context(|| format!("re-reading {}", path.display()))?;
     if now != original {
