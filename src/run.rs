@@ -314,14 +314,16 @@ pub fn run(settings: &Settings, stdin: &mut dyn Read, out: &mut dyn Write, err: 
     emitter.begin(out)?;
     let progress = Progress::new(settings.progress, inputs.len(), settings.mode);
     for chunk in inputs.chunks(CHUNK) {
-        let reports: Vec<FileReport> = chunk
-            .par_iter()
-            .map(|(path, i)| {
-                let r = run_one(path, i, &stdin_bytes, settings);
-                progress.inc();
-                r
-            })
-            .collect();
+        let one = |(path, i): &(String, Input)| {
+            let r = run_one(path, i, &stdin_bytes, settings);
+            progress.inc();
+            r
+        };
+        // One file (a pre-commit hook, an editor) is not worth starting the thread pool for.
+        let reports: Vec<FileReport> = match chunk.len() {
+            1 => chunk.iter().map(one).collect(),
+            _ => chunk.par_iter().map(one).collect(),
+        };
         progress.suspend(|| -> io::Result<()> {
             for r in &reports {
                 match &r.result {
