@@ -176,8 +176,8 @@ fn run_one(path: &str, input: &Input, stdin: &[u8], settings: &Settings) -> File
         Input::Stdin if stdin.len() as u64 > settings.max_file_size => Err(too_big(stdin.len() as u64)),
         Input::Stdin => Ok(stdin.to_vec()),
         Input::File(p) => read_at_most(p, settings.max_file_size).map_err(|e| match e {
-            TooBig(len) => too_big(len),
-            Io(e) => format!("error: cannot read: {e}"),
+            ReadError::TooBig(len) => too_big(len),
+            ReadError::Io(e) => format!("error: cannot read: {e}"),
         }),
     };
     let mut report = FileReport {
@@ -247,17 +247,15 @@ enum ReadError {
     TooBig(u64),
     Io(std::io::Error),
 }
-use ReadError::{Io, TooBig};
-
 /// The file's bytes, unless it is larger than `max`: one open, and reads that stop past `max`
 /// (a file growing while it is read counts as it is read).
 fn read_at_most(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
     use std::io::Read;
-    let file = std::fs::File::open(path).map_err(Io)?;
+    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
     let mut bytes = Vec::with_capacity(16 << 10);
-    (&file).take(max.saturating_add(1)).read_to_end(&mut bytes).map_err(Io)?;
+    (&file).take(max.saturating_add(1)).read_to_end(&mut bytes).map_err(ReadError::Io)?;
     if bytes.len() as u64 > max {
-        return Err(TooBig(file.metadata().map_or(bytes.len() as u64, |m| m.len())));
+        return Err(ReadError::TooBig(file.metadata().map_or(bytes.len() as u64, |m| m.len())));
     }
     Ok(bytes)
 }
