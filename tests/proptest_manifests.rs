@@ -235,6 +235,32 @@ impl Renderer<'_> {
         }
     }
 
+    /// A flow collection over several lines: one entry per line, indented one step past `col`,
+    /// the closing bracket back at `col`.
+    fn flow_lines(
+        &mut self,
+        (open, close): (char, char),
+        entries: &[String],
+        trailing_comma: bool,
+        col: usize,
+        d: Deco,
+    ) {
+        self.out.push(' ');
+        self.out.push(open);
+        self.end_line(d);
+        for (i, entry) in entries.iter().enumerate() {
+            self.pad(col + self.style.indent);
+            self.out.push_str(entry);
+            if i + 1 < entries.len() || trailing_comma {
+                self.out.push(',');
+            }
+            self.out.push('\n');
+        }
+        self.pad(col);
+        self.out.push(close);
+        self.out.push('\n');
+    }
+
     /// The value after `key:` (the key's column is `col`), through the end of its last line.
     fn value(&mut self, v: &Y, col: usize, d: Deco) {
         let step = self.style.indent;
@@ -268,33 +294,10 @@ impl Renderer<'_> {
                 self.end_line(d);
             }
             Y::FlowLines(es, trailing_comma) => {
-                self.out.push_str(" {");
-                self.end_line(d);
-                for (i, (k, v)) in es.iter().enumerate() {
-                    self.pad(col + step);
-                    self.out.push_str(&format!("{k}: {v}"));
-                    if i + 1 < es.len() || *trailing_comma {
-                        self.out.push(',');
-                    }
-                    self.out.push('\n');
-                }
-                self.pad(col);
-                self.out.push_str("}\n");
+                let entries: Vec<String> = es.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                self.flow_lines(('{', '}'), &entries, *trailing_comma, col, d);
             }
-            Y::FlowSeqLines(items, trailing_comma) => {
-                self.out.push_str(" [");
-                self.end_line(d);
-                for (i, item) in items.iter().enumerate() {
-                    self.pad(col + step);
-                    self.out.push_str(item);
-                    if i + 1 < items.len() || *trailing_comma {
-                        self.out.push(',');
-                    }
-                    self.out.push('\n');
-                }
-                self.pad(col);
-                self.out.push_str("]\n");
-            }
+            Y::FlowSeqLines(items, trailing_comma) => self.flow_lines(('[', ']'), items, *trailing_comma, col, d),
             Y::Raw(lines) => {
                 self.out.push(' ');
                 self.out.push_str(&lines[0]);
