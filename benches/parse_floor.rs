@@ -40,7 +40,7 @@ fn main() {
         let bytes: usize = fixed
             .par_iter()
             .map(|(p, original, new)| {
-                kube_rofs::write::atomic_write(p, original, new).expect("write");
+                kube_rofs::internals::atomic_write(p, original, new).expect("write");
                 new.len()
             })
             .sum();
@@ -89,18 +89,18 @@ fn main() {
 /// The file's bytes and its fixed bytes, when a fix changes it.
 fn fixed_file(path: &std::path::Path) -> Option<(Vec<u8>, Vec<u8>)> {
     let bytes = std::fs::read(path).ok()?;
-    let fixed = kube_rofs::process(&bytes, &kube_rofs::Options::default()).ok()?.fixed?;
+    let fixed = kube_rofs::analyze(None, &bytes, &kube_rofs::Options::default()).ok()?.fixed?;
     Some((bytes, fixed))
 }
 
 /// The patched documents verification re-reads in this file: those a fix changes.
 fn reread_by_verifier(path: &std::path::Path) -> Vec<String> {
     let Ok(bytes) = std::fs::read(path) else { return Vec::new() };
-    let Ok(outcome) = kube_rofs::process(&bytes, &kube_rofs::Options::default()) else { return Vec::new() };
+    let Ok(outcome) = kube_rofs::analyze(None, &bytes, &kube_rofs::Options::default()) else { return Vec::new() };
     let Some(fixed) = outcome.fixed else { return Vec::new() };
-    let changed: BTreeSet<usize> = outcome.findings.iter().filter(|f| !f.edits.is_empty()).map(|f| f.doc).collect();
-    let Ok(src) = kube_rofs::source::Source::decode(&fixed) else { return Vec::new() };
-    let Ok(tree) = kube_rofs::tree::parse(&src) else { return Vec::new() };
+    let changed: BTreeSet<usize> = outcome.findings.iter().filter(|f| f.fix.is_some()).map(|f| f.doc).collect();
+    let Ok(src) = kube_rofs::internals::Source::decode(&fixed) else { return Vec::new() };
+    let Ok(tree) = kube_rofs::internals::parse(&src) else { return Vec::new() };
     let starts: Vec<usize> = tree.docs.iter().map(|d| d.start).collect();
     changed
         .into_iter()

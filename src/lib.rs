@@ -1,28 +1,44 @@
 //! kube-rofs: make Kubernetes workloads run with a read-only root filesystem, format-preserving.
 //!
-//! Data flows one way: discover -> source (decode) -> tree (spans) -> workload (pod specs)
-//! -> policy (classify) -> plan (edits as data) -> edit (apply) -> verify -> report / diff / write.
-pub mod charts;
+//! Data flows one way, and each layer imports only the layers below it:
+//!
+//! ```text
+//! cli     flags + configuration resolved once; entry point; explain, completions, man
+//! run     discover -> read -> analyze -> diff / write -> report, file by file, in parallel
+//! report  the output formats (text, JSON, SARIF, GitHub, rdjsonl), diffs, colour, progress
+//! fix     the pipeline: decode -> load -> find -> classify -> plan (one Fix per pod spec)
+//!         -> apply -> verify (serde_yaml, independently)
+//! k8s     where containers live in each kind, what a container is for this check
+//! yaml    source text, span tree, paths, rendering new content, edits
+//! config, fs   the configuration file; discovering, locating and writing files
+//! ```
+//!
+//! The public API is small: [`analyze`] takes a file's path and bytes and returns what the
+//! command line sees (a [`Finding`] per container, a [`Fix`] per pod spec, the fixed bytes);
+//! [`cli::entry`] runs the command line itself.
 pub mod cli;
-pub mod color;
-pub mod config;
-pub mod diff;
-pub mod discover;
-pub mod edit;
-pub mod emit;
-pub mod explain;
-pub mod fixer;
-pub mod generate;
-pub mod plan;
-pub mod policy;
-pub mod progress;
-pub mod render;
-pub mod report;
-pub mod run;
-pub mod source;
-pub mod tree;
-pub mod verify;
-pub mod workload;
-pub mod write;
+mod config;
+mod fix;
+mod fs;
+mod k8s;
+mod report;
+mod run;
+mod yaml;
 
-pub use fixer::{FileError, Finding, Options, Outcome, process};
+pub use fix::model::Fix;
+pub use fix::options::Options;
+pub use fix::outcome::{FileError, Finding, NotChecked, Outcome};
+pub use fix::pipeline::analyze;
+pub use k8s::status::{Refusal, Skip, Status};
+pub use yaml::edit::Edit;
+pub use yaml::source::Pos;
+
+/// Not API: what the benchmark and the fuzzer measure on their own. May change at any time.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::fix::verify::load_all;
+    pub use crate::fs::write::atomic_write;
+    pub use crate::report::progress::MIN_FILES as PROGRESS_MIN_FILES;
+    pub use crate::yaml::source::Source;
+    pub use crate::yaml::tree::parse;
+}

@@ -1,48 +1,23 @@
-//! Run a mode (check / diff / fix) over inputs: sorted by path, processed in parallel chunks,
-//! reported as a stream.
+//! Run a mode (check / diff / fix) over inputs: discovered, sorted by path, processed in
+//! parallel chunks, reported as a stream, written when fixing.
 
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::charts;
-use crate::discover::{self, Input};
-use crate::emit::{self, Format};
-use crate::fixer::{self, FileError, Options, Outcome};
-use crate::progress::{self, Progress, Verbosity};
-use crate::report::Tally;
-use crate::source::Pos;
-use crate::{diff, write};
+use crate::fix::options::Options;
+use crate::fix::outcome::{NotChecked, Outcome};
+use crate::fix::pipeline::analyze;
+use crate::fs::discover::{self, Input};
+use crate::fs::project;
+use crate::fs::write;
+use crate::report::emitter::{self, Format, Look};
+use crate::report::model::{DEFAULT_THRESHOLD, Exit, Failure, FileReport, Mode, Summary, Tally};
+use crate::report::progress::{self, Progress, Verbosity};
+use crate::report::{self, diff};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Check,
-    Diff,
-    Fix,
-}
-
-impl Mode {
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::Check => "check",
-            Mode::Diff => "diff",
-            Mode::Fix => "fix",
-        }
-    }
-}
-
-/// Process exit codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    /// Nothing to report (check passed, no diff, fix succeeded).
-    Ok = 0,
-    /// check: ratio below the threshold; diff: there are changes.
-    Findings = 1,
-    /// Any file could not be read, parsed, verified or written.
-    Error = 2,
-}
-
+/// Everything a run needs, resolved once from flags, configuration and defaults.
 pub struct Settings {
     pub mode: Mode,
     pub format: Format,
@@ -62,18 +37,16 @@ pub struct Settings {
     pub progress: bool,
     /// Files (paths as shown) never read (configuration `exclude`).
     pub exclude: globset::GlobSet,
-    /// Also edit Helm charts' values files (`--helm-values`).
-    pub helm_values: bool,
 }
 
-/// Settings for `mode` with every other choice at its default.
 impl Settings {
+    /// Settings for `mode` with every other choice at its default.
     pub fn new(mode: Mode, paths: Vec<PathBuf>) -> Settings {
         Settings {
             mode,
             format: Format::Text,
             options: Options::default(),
-            threshold: 0.8,
+            threshold: DEFAULT_THRESHOLD,
             paths,
             max_file_size: 64 << 20,
             follow_symlinks: false,
@@ -82,158 +55,72 @@ impl Settings {
             verbosity: Verbosity::Normal,
             progress: false,
             exclude: globset::GlobSet::empty(),
-            helm_values: false,
         }
     }
 }
 
-/// A file that could not be handled.
-#[derive(Debug, Clone)]
-pub struct Failure {
-    pub message: String,
-    pub pos: Option<Pos>,
+fn too_big(len: u64, max: u64) -> String {
+    let mib = |b: u64| b as f64 / (1 << 20) as f64;
+    format!(
+        "error: file is {:.1} MiB, larger than --max-file-size {:.0} (MiB); raise it to process this file",
+        mib(len),
+        mib(max)
+    )
 }
 
-/// What happened to one input.
-#[derive(Debug)]
-pub struct FileReport {
-    /// As shown and used in diff headers (`-` or `--stdin-filename` for standard input).
-    pub path: String,
-    pub result: Result<Outcome, Failure>,
-    /// Unified diff of the change (diff mode).
-    pub diff: String,
-    /// The YAML to print (`fix -`).
-    pub stdout_yaml: Option<Vec<u8>>,
-    /// `fix` could not write the file.
-    pub write_error: Option<String>,
-}
-
-/// Whether the audit passes.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Verdict {
-    Pass(f64),
-    Fail(f64),
-    /// No containers to count.
-    NotApplicable,
-}
-
-/// What the emitters need once every file has been seen.
-#[derive(Debug, Clone, Copy)]
-pub struct Summary {
-    pub mode: Mode,
-    pub threshold: f64,
-    pub tally: Tally,
-    /// Standard input was one of the inputs (`fix -` prints YAML on stdout).
-    pub stdin: bool,
-}
-
-impl Summary {
-    pub fn verdict(&self) -> Verdict {
-        match self.tally.ratio() {
-            None => Verdict::NotApplicable,
-            Some(r) if r >= self.threshold => Verdict::Pass(r),
-            Some(r) => Verdict::Fail(r),
-        }
-    }
-
-    pub fn exit(&self) -> Exit {
-        if self.tally.errors > 0 {
-            return Exit::Error;
-        }
-        match self.mode {
-            Mode::Check if matches!(self.verdict(), Verdict::Fail(_)) => Exit::Findings,
-            Mode::Diff if self.tally.changed_files > 0 => Exit::Findings,
-            _ => Exit::Ok,
-        }
-    }
-}
-
-fn failure(e: &FileError) -> Failure {
-    let pos = match e {
-        FileError::Encoding { pos, .. } => Some(*pos),
-        FileError::Syntax(s) => Some(s.pos),
-        FileError::Verify { .. } | FileError::Empty => None,
-    };
-    let message = match pos {
-        // The position leads the message in text output; keep the rest.
-        Some(p) => e.to_string().strip_prefix(&format!("{p}: ")).unwrap_or(&e.to_string()).to_owned(),
-        None => e.to_string(),
-    };
-    Failure { message, pos }
-}
-
+/// Read, analyze and (by mode) diff or write one input.
 fn run_one(path: &str, input: &Input, stdin: &[u8], settings: &Settings) -> FileReport {
-    let path = path.to_owned();
-    let too_big = |len: u64| {
-        let mib = |b: u64| b as f64 / (1 << 20) as f64;
-        format!(
-            "error: file is {:.1} MiB, larger than --max-file-size {:.0} (MiB); raise it to process this file",
-            mib(len),
-            mib(settings.max_file_size)
-        )
+    let file = match input {
+        Input::File(p) => Some(p.as_path()),
+        Input::Stdin => None,
     };
-    let bytes = match input {
-        Input::Stdin if stdin.len() as u64 > settings.max_file_size => Err(too_big(stdin.len() as u64)),
-        Input::Stdin => Ok(stdin.to_vec()),
-        Input::File(p) => read_at_most(p, settings.max_file_size).map_err(|e| match e {
-            ReadError::TooBig(len) => too_big(len),
+    let mut report = FileReport {
+        path: path.to_owned(),
+        stdin: file.is_none(),
+        bytes: Vec::new(),
+        result: Err(Failure { message: String::new(), pos: None }),
+        diff: String::new(),
+        write_error: None,
+    };
+    let max = settings.max_file_size;
+    let bytes = match file {
+        None if stdin.len() as u64 > max => Err(too_big(stdin.len() as u64, max)),
+        None => Ok(stdin.to_vec()),
+        Some(p) => read_at_most(p, max).map_err(|e| match e {
+            ReadError::TooBig(len) => too_big(len, max),
             ReadError::Io(e) => format!("error: cannot read: {e}"),
         }),
     };
-    let mut report = FileReport {
-        path,
-        result: Err(Failure { message: String::new(), pos: None }),
-        diff: String::new(),
-        stdout_yaml: None,
-        write_error: None,
-    };
-    let bytes = match bytes {
+    report.bytes = match bytes {
         Ok(b) => b,
         Err(message) => {
             report.result = Err(Failure { message, pos: None });
             return report;
         }
     };
-    let file = match input {
-        Input::File(p) => Some(p.as_path()),
-        Input::Stdin => None,
-    };
-    if let Some(why) = file.and_then(charts::template_skip) {
-        report.result = Ok(Outcome { skipped: Some(why), ..Outcome::default() });
-        return report;
-    }
-    let values = settings.helm_values && file.is_some_and(charts::is_values_file);
-    let processed = if values { fixer::process_helm_values } else { fixer::process }(&bytes, &settings.options);
-    let mut outcome = match processed {
+    let mut outcome = match analyze(file, &report.bytes, &settings.options) {
         Ok(o) => o,
         Err(e) => {
-            report.result = Err(failure(&e));
+            report.result = Err(Failure { message: e.message(), pos: e.pos() });
             return report;
         }
     };
     if let Some(p) = file {
-        let resources: Vec<String> = outcome.resources.iter().map(|(_, r)| r.clone()).collect();
-        for (resource, reason) in charts::kustomize_out_of_reach(p, &resources, &settings.paths) {
-            let pos = outcome.resources.iter().find(|(_, r)| *r == resource).map(|(p, _)| *p).unwrap_or_default();
-            outcome.unreachable.push(fixer::Unreachable { pos, kind: "Kustomization".into(), name: resource, reason });
-        }
+        bases_out_of_reach(p, &mut outcome, &settings.paths);
     }
-    match (settings.mode, input, &outcome.fixed) {
+    match (settings.mode, file, &outcome.fixed) {
         (Mode::Diff, _, Some(fixed)) => {
             // Both sides are valid UTF-8: the input was decoded, the output only adds text.
-            let changes: Vec<diff::Change> = (outcome.findings.iter().flat_map(|f| &f.edits))
-                .map(|e| diff::Change { start: e.offset, end: e.offset + e.length, len: e.text.len() })
-                .collect();
-            let (old, new) = (String::from_utf8_lossy(&bytes), String::from_utf8_lossy(fixed));
-            report.diff = diff::unified_changes(&old, &new, &changes, &report.path);
+            let edits: Vec<_> = outcome.fixes.iter().flat_map(|f| &f.edits).collect();
+            let (old, new) = (String::from_utf8_lossy(&report.bytes), String::from_utf8_lossy(fixed));
+            report.diff = diff::unified_edits(&old, &new, &edits, &report.path);
         }
-        (Mode::Fix, Input::Stdin, fixed) => report.stdout_yaml = Some(fixed.clone().unwrap_or(bytes)),
-        (Mode::Fix, Input::File(p), Some(fixed)) => {
+        (Mode::Fix, Some(p), Some(fixed)) => {
             let target = match settings.follow_symlinks {
                 true => symlink_target(p, &settings.paths),
-                false => Ok(p.clone()),
+                false => Ok(p.to_path_buf()),
             };
-            if let Err(e) = target.and_then(|t| write::atomic_write(&t, &bytes, fixed)) {
+            if let Err(e) = target.and_then(|t| write::atomic_write(&t, &report.bytes, fixed)) {
                 report.write_error = Some(format!("{e:#}"));
             }
         }
@@ -243,14 +130,23 @@ fn run_one(path: &str, input: &Input, stdin: &[u8], settings: &Settings) -> File
     report
 }
 
+/// Kustomize bases the run cannot fix in place become "not checked" entries.
+fn bases_out_of_reach(file: &Path, outcome: &mut Outcome, roots: &[PathBuf]) {
+    let resources: Vec<String> = outcome.resources.iter().map(|(_, r)| r.clone()).collect();
+    for (resource, reason) in project::kustomize_out_of_reach(file, &resources, roots) {
+        let pos = outcome.resources.iter().find(|(_, r)| *r == resource).map(|(p, _)| *p).unwrap_or_default();
+        outcome.not_checked.push(NotChecked { pos, kind: "Kustomization".into(), name: resource, reason });
+    }
+}
+
 enum ReadError {
     TooBig(u64),
     Io(std::io::Error),
 }
+
 /// The file's bytes, unless it is larger than `max`: one open, and reads that stop past `max`
 /// (a file growing while it is read counts as it is read).
 fn read_at_most(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
-    use std::io::Read;
     let file = std::fs::File::open(path).map_err(ReadError::Io)?;
     let mut bytes = Vec::with_capacity(16 << 10);
     (&file).take(max.saturating_add(1)).read_to_end(&mut bytes).map_err(ReadError::Io)?;
@@ -285,9 +181,8 @@ fn symlink_target(path: &Path, roots: &[PathBuf]) -> anyhow::Result<PathBuf> {
 /// files (and the largest of them), however many files there are.
 const CHUNK: usize = 256;
 
-/// Run and print, streaming: inputs sorted by path, processed in parallel chunks, each file's
-/// report printed and dropped in order. Returns the exit code.
-pub fn run(settings: &Settings, stdin: &mut dyn Read, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exit> {
+/// The inputs named by the settings, as shown, sorted, exclusions applied.
+fn inputs(settings: &Settings) -> (Vec<(String, Input)>, Vec<discover::WalkError>) {
     let (inputs, walk_errors) = discover::discover(&settings.paths);
     let mut inputs: Vec<(String, Input)> = inputs
         .into_iter()
@@ -298,6 +193,13 @@ pub fn run(settings: &Settings, stdin: &mut dyn Read, out: &mut dyn Write, err: 
         .collect();
     inputs.retain(|(path, i)| *i == Input::Stdin || !settings.exclude.is_match(path));
     inputs.sort_by(|a, b| a.0.cmp(&b.0));
+    (inputs, walk_errors)
+}
+
+/// Run and print, streaming: inputs sorted by path, processed in parallel chunks, each file's
+/// report printed and dropped in order. Returns the exit code.
+pub fn run(settings: &Settings, stdin: &mut dyn Read, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Exit> {
+    let (inputs, walk_errors) = inputs(settings);
     let has_stdin = inputs.iter().any(|(_, i)| *i == Input::Stdin);
     let mut stdin_bytes = Vec::new();
     if has_stdin {
@@ -307,8 +209,8 @@ pub fn run(settings: &Settings, stdin: &mut dyn Read, out: &mut dyn Write, err: 
     for e in &walk_errors {
         writeln!(err, "{}: error: {}", discover::display_path(&e.path), e.message)?;
     }
-    let look = emit::Look { color: settings.color, quiet: settings.verbosity == Verbosity::Quiet };
-    let mut emitter = emit::emitter(settings.format, settings.mode, look);
+    let look = Look { color: settings.color, quiet: settings.verbosity == Verbosity::Quiet };
+    let mut emitter = report::emitter(settings.format, settings.mode, look);
     emitter.begin(out)?;
     let progress = Progress::new(settings.progress, inputs.len(), settings.mode);
     for chunk in inputs.chunks(CHUNK) {
@@ -329,7 +231,7 @@ pub fn run(settings: &Settings, stdin: &mut dyn Read, out: &mut dyn Write, err: 
                     Err(_) => tally.errors += 1,
                 }
                 tally.errors += usize::from(r.write_error.is_some());
-                emit::file_errors(r, err)?;
+                emitter::file_errors(r, err)?;
                 emitter.file(r, out, err)?;
                 if settings.verbosity == Verbosity::Verbose {
                     writeln!(err, "{}", progress::verbose_line(settings.mode, r))?;

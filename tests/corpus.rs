@@ -9,8 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kube_rofs::policy::{Skip, Status};
-use kube_rofs::{Options, process};
+use kube_rofs::{Options, Skip, Status, analyze};
 use walkdir::WalkDir;
 
 fn corpus(name: &str) -> Option<PathBuf> {
@@ -104,7 +103,7 @@ fn run_corpus(name: &str) {
             let left = common::left_to_fix(new, &opts);
             assert!(left.is_empty(), "{}: still to fix after fix: {left:?}", path.display());
         }
-        match process(old, &opts) {
+        match analyze(None, old, &opts) {
             Err(e) => errors.push(format!("{}:{e}", path.display())),
             Ok(o) => {
                 if let Some(why) = o.skipped {

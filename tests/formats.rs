@@ -1,14 +1,15 @@
 //! Machine formats: every golden case and every real-corpus file, applying the edits from the
 //! JSON output, the SARIF fixes and the rdjsonl suggestions to the original bytes must give
-//! exactly the bytes `fix` writes. Each format is applied through the coordinates its consumers
+//! exactly the bytes `fix` writes; and each SARIF fix and each rdjsonl suggestion applied alone
+//! gives a file that parses, with no mount whose volume is missing. Each format is applied through the coordinates its consumers
 //! use (JSON: byte offsets and line/column; SARIF: line/column in code points; rdjsonl:
 //! line/column in UTF-8 bytes). SARIF output is validated against the 2.1.0 schema.
 
 use std::path::{Path, PathBuf};
 
-use kube_rofs::emit::Format;
-use kube_rofs::run::{Mode, Settings, run};
-use kube_rofs::{Options, process};
+mod common;
+
+use kube_rofs::{Options, analyze};
 use serde_json::Value;
 
 fn inputs() -> Vec<(PathBuf, Vec<String>)> {
@@ -37,14 +38,15 @@ fn inputs() -> Vec<(PathBuf, Vec<String>)> {
 
 fn options(args: &[String]) -> Options {
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
-    kube_rofs::cli::options_from_words(&words).unwrap()
+    kube_rofs::cli::entry::options_from_args(&words).unwrap()
 }
 
-fn emitted(path: &Path, opts: &Options, format: Format) -> String {
-    let settings = Settings { format, options: opts.clone(), ..Settings::new(Mode::Diff, vec![path.to_path_buf()]) };
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    run(&settings, &mut std::io::empty(), &mut out, &mut err).unwrap();
-    String::from_utf8(out).unwrap()
+/// `kube-rofs diff --format FORMAT ARGS... PATH`'s standard output.
+fn emitted(path: &Path, args: &[String], format: &str) -> String {
+    let mut words = vec!["diff", "--no-config", "--format", format];
+    words.extend(args.iter().map(String::as_str));
+    words.push(path.to_str().unwrap());
+    common::cli(&words, b"").1
 }
 
 /// Byte offset of a 1-based line/column; `bytes_per_col` false counts code points. Columns
@@ -84,8 +86,13 @@ fn n(v: &Value) -> u64 {
 
 fn json_edits(doc: &Value, file: &[u8], by_offset: bool) -> Vec<(usize, usize, String)> {
     let mut edits = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for f in doc["findings"].as_array().unwrap() {
-        for e in f["edits"].as_array().into_iter().flatten() {
+        // Findings of one pod spec share its fix.
+        if f["fix"].is_null() || !seen.insert(n(&f["fix"]["id"])) {
+            continue;
+        }
+        for e in f["fix"]["edits"].as_array().unwrap() {
             let text = e["text"].as_str().unwrap().to_owned();
             if by_offset {
                 edits.push((n(&e["offset"]) as usize, (n(&e["offset"]) + n(&e["length"])) as usize, text));
@@ -99,12 +106,16 @@ fn json_edits(doc: &Value, file: &[u8], by_offset: bool) -> Vec<(usize, usize, S
     edits
 }
 
-fn sarif_edits(doc: &Value, file: &[u8]) -> Vec<(usize, usize, String)> {
+type Replacements = Vec<(usize, usize, String)>;
+
+/// The distinct fixes of the SARIF results (results of one pod spec carry the same fix).
+fn sarif_fixes(doc: &Value, file: &[u8]) -> Vec<Replacements> {
     let run = &doc["runs"][0];
     assert_eq!(run["columnKind"], "unicodeCodePoints");
-    let mut edits = Vec::new();
+    let mut fixes: Vec<Replacements> = Vec::new();
     for r in run["results"].as_array().unwrap() {
         for fix in r["fixes"].as_array().into_iter().flatten() {
+            let mut edits = Vec::new();
             for change in fix["artifactChanges"].as_array().unwrap() {
                 for rep in change["replacements"].as_array().unwrap() {
                     let d = &rep["deletedRegion"];
@@ -118,13 +129,17 @@ fn sarif_edits(doc: &Value, file: &[u8]) -> Vec<(usize, usize, String)> {
                     edits.push((s, e, rep["insertedContent"]["text"].as_str().unwrap().to_owned()));
                 }
             }
+            if !fixes.contains(&edits) {
+                fixes.push(edits);
+            }
         }
     }
-    edits
+    fixes
 }
 
-fn rdjson_edits(lines: &str, file: &[u8]) -> Vec<(usize, usize, String)> {
-    let mut edits = Vec::new();
+/// Each rdjsonl suggestion, as a one-replacement fix.
+fn rdjson_fixes(lines: &str, file: &[u8]) -> Vec<Replacements> {
+    let mut fixes = Vec::new();
     for line in lines.lines() {
         let d: Value = serde_json::from_str(line).unwrap();
         let suggestions = d["suggestions"].as_array().cloned().unwrap_or_default();
@@ -135,15 +150,77 @@ fn rdjson_edits(lines: &str, file: &[u8]) -> Vec<(usize, usize, String)> {
         for s in &suggestions {
             assert_eq!(s["range"], d["location"]["range"], "location range differs from the suggestion's: {line}");
             assert!(n(&s["range"]["end"]["line"]) <= lines, "suggestion on a line past the end: {line}");
-        }
-        for s in &suggestions {
             let r = &s["range"];
             let a = offset(file, n(&r["start"]["line"]), n(&r["start"]["column"]), true);
             let b = offset(file, n(&r["end"]["line"]), n(&r["end"]["column"]), true);
-            edits.push((a, b, s["text"].as_str().unwrap().to_owned()));
+            fixes.push(vec![(a, b, s["text"].as_str().unwrap().to_owned())]);
         }
     }
-    edits
+    fixes
+}
+
+/// Mounts whose volume the pod does not have: (document, pod spec location, mount name), for
+/// every mapping that holds a `containers` list.
+fn dangling_mounts(bytes: &[u8]) -> Result<Vec<(usize, String, String)>, String> {
+    fn walk(v: &serde_yaml::Value, at: String, doc: usize, out: &mut Vec<(usize, String, String)>) {
+        use serde_yaml::Value as Y;
+        match v {
+            Y::Mapping(m) => {
+                if let Some(Y::Sequence(_)) = m.get("containers") {
+                    let mut names: Vec<&str> = Vec::new();
+                    for vol in m.get("volumes").and_then(Y::as_sequence).into_iter().flatten() {
+                        names.extend(vol.get("name").and_then(Y::as_str));
+                    }
+                    for list in ["containers", "initContainers", "ephemeralContainers"] {
+                        for c in m.get(list).and_then(Y::as_sequence).into_iter().flatten() {
+                            for mount in c.get("volumeMounts").and_then(Y::as_sequence).into_iter().flatten() {
+                                let name = mount.get("name").and_then(Y::as_str).unwrap_or("");
+                                if !names.contains(&name) {
+                                    out.push((doc, at.clone(), name.to_owned()));
+                                }
+                            }
+                        }
+                    }
+                }
+                for (k, v) in m {
+                    walk(v, format!("{at}.{}", k.as_str().unwrap_or("?")), doc, out);
+                }
+            }
+            Y::Sequence(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    walk(v, format!("{at}[{i}]"), doc, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
+    let docs = common::load_all(text.strip_prefix('\u{feff}').unwrap_or(text))?;
+    let mut out = Vec::new();
+    for (i, d) in docs.iter().enumerate() {
+        walk(d, String::new(), i, &mut out);
+    }
+    Ok(out)
+}
+
+/// Applied alone to the pristine file, each fix gives a file that parses and mounts nothing
+/// its pod lacks (beyond what the input already lacked). Returns how many fixes were checked.
+fn each_fix_stands_alone(p: &str, file: &[u8], fixes: &[Replacements], what: &str) -> usize {
+    if fixes.is_empty() {
+        return 0;
+    }
+    let before = dangling_mounts(file).unwrap_or_default();
+    for (i, fix) in fixes.iter().enumerate() {
+        let alone = apply(file, fix.clone());
+        match dangling_mounts(&alone) {
+            Ok(after) => {
+                let new: Vec<_> = after.iter().filter(|d| !before.contains(d)).collect();
+                assert!(new.is_empty(), "{p}: {what} {i} applied alone mounts volumes the pod lacks: {new:?}");
+            }
+            Err(e) => panic!("{p}: {what} {i} applied alone does not parse: {e}"),
+        }
+    }
+    fixes.len()
 }
 
 #[test]
@@ -156,30 +233,34 @@ fn every_format_reproduces_fix_exactly() {
     )
     .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let (mut checked, mut changed) = (0, 0);
+    let (mut checked, mut changed, mut alone) = (0, 0, 0);
     for (path, args) in inputs() {
         let opts = options(&args);
         let file = std::fs::read(&path).unwrap();
-        let want = match process(&file, &opts) {
+        let want = match analyze(None, &file, &opts) {
             Ok(o) => o.fixed.unwrap_or_else(|| file.clone()),
             Err(_) => file.clone(),
         };
         changed += usize::from(want != file);
-        let json: Value = serde_json::from_str(&emitted(&path, &opts, Format::Json)).unwrap();
-        let sarif: Value = serde_json::from_str(&emitted(&path, &opts, Format::Sarif)).unwrap();
-        let rdjsonl = emitted(&path, &opts, Format::Rdjsonl);
+        let json: Value = serde_json::from_str(&emitted(&path, &args, "json")).unwrap();
+        let sarif: Value = serde_json::from_str(&emitted(&path, &args, "sarif")).unwrap();
+        let rdjsonl = emitted(&path, &args, "rdjsonl");
         let p = path.display();
         assert!(apply(&file, json_edits(&json, &file, true)) == want, "{p}: JSON offsets");
         assert!(apply(&file, json_edits(&json, &file, false)) == want, "{p}: JSON line/column");
-        assert!(apply(&file, sarif_edits(&sarif, &file)) == want, "{p}: SARIF fixes");
-        assert!(apply(&file, rdjson_edits(&rdjsonl, &file)) == want, "{p}: rdjsonl suggestions");
+        let (sarif_fixes, rdjson_fixes) = (sarif_fixes(&sarif, &file), rdjson_fixes(&rdjsonl, &file));
+        assert!(apply(&file, sarif_fixes.concat()) == want, "{p}: SARIF fixes");
+        assert!(apply(&file, rdjson_fixes.concat()) == want, "{p}: rdjsonl suggestions");
+        alone += each_fix_stands_alone(&p.to_string(), &file, &sarif_fixes, "SARIF fix");
+        alone += each_fix_stands_alone(&p.to_string(), &file, &rdjson_fixes, "rdjsonl suggestion");
         if let Err(e) = validator.validate(&sarif) {
             panic!("{p}: SARIF does not validate: {e}");
         }
         checked += 1;
     }
     println!("{checked} files checked in every format, {changed} of them changed by fix");
-    assert!(checked >= 40 && changed > 0);
+    println!("{alone} SARIF fixes and rdjsonl suggestions each applied alone: all parse, none leaves a mount dangling");
+    assert!(checked >= 40 && changed > 0 && alone >= 2 * changed);
 }
 
 #[test]

@@ -10,8 +10,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use kube_rofs::cli::options_from_words;
-use kube_rofs::run::{Mode, Settings, run};
+use kube_rofs::cli::entry::options_from_args;
 
 /// Fixtures cannot silently disappear.
 const MIN_CASES: usize = 40;
@@ -25,11 +24,10 @@ fn cases() -> Vec<PathBuf> {
 }
 
 fn check_output(input: &Path, words: &[&str]) -> String {
-    let options = options_from_words(words).unwrap();
-    let settings = Settings { options, ..Settings::new(Mode::Check, vec![input.to_path_buf()]) };
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    run(&settings, &mut std::io::empty(), &mut out, &mut err).unwrap();
-    String::from_utf8_lossy(&out).into_owned() + &String::from_utf8_lossy(&err)
+    let path = input.to_str().unwrap();
+    let args: Vec<&str> = ["check", "--no-config"].into_iter().chain(words.iter().copied()).chain([path]).collect();
+    let (_, out, err) = common::cli(&args, b"");
+    out + &err
 }
 
 fn run_case(dir: &Path) -> Result<(), String> {
@@ -37,7 +35,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
     let input = std::fs::read(&input_path).map_err(|e| format!("input.yaml: {e}"))?;
     let args = std::fs::read_to_string(dir.join("args")).unwrap_or_default();
     let words: Vec<&str> = args.split_whitespace().collect();
-    let opts = options_from_words(&words).map_err(|e| format!("args: {e}"))?;
+    let opts = options_from_args(&words).map_err(|e| format!("args: {e}"))?;
     let got = common::fix(&input, &opts).unwrap_or_else(|_| input.clone());
     let expected_path = dir.join("expected.yaml");
     if !expected_path.exists() && std::env::var_os("KUBE_ROFS_BLESS").is_some() {

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use kube_rofs::{Options, process};
+use kube_rofs::{Options, Status, analyze};
 
 const VALID: &str =
     "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ok\nspec:\n  containers:\n  - name: app\n    image: nginx\n";
@@ -62,7 +62,7 @@ fn tabs_long_lines_and_lone_carriage_returns() {
     assert_error("tabs.yaml", b"kind: Pod\nspec:\n\tcontainers: []\n", "tabs.yaml:3:");
     assert_error("cr.yaml", b"kind: Pod\rspec: {}\r", "cr.yaml:1:10: error: line break `\\r` without `\\n`");
     let long = format!("{VALID}    args: [\"{}\"]\n", "y".repeat(2_000_000));
-    let fixed = process(long.as_bytes(), &Options::default()).unwrap().fixed.unwrap();
+    let fixed = analyze(None, long.as_bytes(), &Options::default()).unwrap().fixed.unwrap();
     common::check_only_additions(long.as_bytes(), &fixed, false).unwrap();
 }
 
@@ -84,7 +84,7 @@ fn an_alias_bomb_is_not_expanded() {
     }
     bomb.push_str("kind: Pod\nspec:\n  containers:\n  - name: x\n    image: y\n    env: *i\n");
     assert!(bomb.len() < 600, "a small file: {} bytes", bomb.len());
-    let o = process(bomb.as_bytes(), &Options::default()).unwrap();
+    let o = analyze(None, bomb.as_bytes(), &Options::default()).unwrap();
     assert!(o.fixed.is_none());
     let reason = format!("{:?}", o.findings[0].status);
     assert!(reason.contains("repetition limit exceeded"), "{reason}");
@@ -93,8 +93,9 @@ fn an_alias_bomb_is_not_expanded() {
 #[test]
 fn a_duplicate_key_in_an_edited_mapping_refuses_that_container_only() {
     let text = "kind: Pod\nspec:\n  containers:\n  - name: a\n    image: x\n    image: y\n  - name: b\n    image: z\n";
-    let o = process(text.as_bytes(), &Options::default()).unwrap();
-    assert!(format!("{:?}", o.findings[0].status).contains("the key `image` twice"));
+    let o = analyze(None, text.as_bytes(), &Options::default()).unwrap();
+    let Status::Refused(reason) = &o.findings[0].status else { panic!("{:?}", o.findings[0].status) };
+    assert!(reason.to_string().contains("the key `image` twice"), "{reason}");
     // serde_yaml cannot read a file with a duplicate key, so nothing in it can be verified.
     assert!(o.fixed.is_none());
 }
@@ -102,7 +103,7 @@ fn a_duplicate_key_in_an_edited_mapping_refuses_that_container_only() {
 #[test]
 fn a_million_documents_complete() {
     let text = "---\na: 1\n".repeat(1_000_000);
-    let o = process(text.as_bytes(), &Options::default()).unwrap();
+    let o = analyze(None, text.as_bytes(), &Options::default()).unwrap();
     assert!(o.findings.is_empty() && o.fixed.is_none());
 }
 
@@ -118,7 +119,7 @@ fn a_killed_run_leaves_every_file_old_or_new() {
             .replace("nginx", &format!("nginx:{i}{}", "x".repeat(i % 500)));
         let path = dir.path().join(format!("m{i:05}.yaml"));
         std::fs::write(&path, &text).unwrap();
-        let fixed = process(text.as_bytes(), &Options::default()).unwrap().fixed.unwrap();
+        let fixed = analyze(None, text.as_bytes(), &Options::default()).unwrap().fixed.unwrap();
         originals.push((path, text.into_bytes(), fixed));
     }
     let (mut old, mut new) = (0, 0);

@@ -79,7 +79,7 @@ fn explain_says_what_why_how_and_how_to_opt_out() {
     let dir = tempfile::tempdir().unwrap();
     let r = run(dir.path(), &["explain"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.stdout, kube_rofs::explain::text());
+    assert_eq!(r.stdout, common::cli(&["explain"], b"").1, "the binary prints what the library does");
     for needle in [
         "readOnlyRootFilesystem",
         "infrastructure-hardening.access-control-rbac.read-only-filesystem",
@@ -284,7 +284,7 @@ fn verbose_lists_every_file_on_standard_error() {
 /// More files than the progress bar's threshold.
 fn many_files() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for i in 0..=kube_rofs::progress::MIN_FILES {
+    for i in 0..=kube_rofs::internals::PROGRESS_MIN_FILES {
         std::fs::write(dir.path().join(format!("ro-{i:03}.yaml")), READ_ONLY).unwrap();
     }
     dir
@@ -293,7 +293,7 @@ fn many_files() -> tempfile::TempDir {
 #[test]
 fn no_progress_bar_when_piped() {
     let dir = many_files();
-    let n = kube_rofs::progress::MIN_FILES + 1;
+    let n = kube_rofs::internals::PROGRESS_MIN_FILES + 1;
     let r = run(dir.path(), &["check"]);
     assert_eq!(r.code, 0);
     assert_eq!(r.stderr, "");
@@ -309,7 +309,7 @@ fn no_progress_bar_when_piped() {
 #[test]
 fn progress_bar_on_a_terminal_for_long_runs_only() {
     let dir = many_files();
-    let n = kube_rofs::progress::MIN_FILES + 1;
+    let n = kube_rofs::internals::PROGRESS_MIN_FILES + 1;
     let Some(r) = run_on_terminal(dir.path(), "check", &[]) else { return };
     assert_eq!(r.code, 0, "{:?}", r.stdout);
     assert!(r.stdout.contains(&format!("/{n} files")), "{:?}", r.stdout);

@@ -35,7 +35,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use kube_rofs::Options;
-use kube_rofs::policy::Status;
+use kube_rofs::Status;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use serde_yaml::Value;
@@ -1272,7 +1272,8 @@ fn pod_specs<'v>(doc: &'v Value, out: &mut Vec<(&'v Value, BTreeSet<&'v str>)>) 
 fn check(input: &[u8], expect: &BTreeMap<String, Expect>, o: &Opts) -> Result<(), String> {
     let opts = o.options();
     let before = common::docs(input).ok_or("generator bug: serde_yaml cannot read the input")?;
-    let outcome = kube_rofs::process(input, &opts).map_err(|e| format!("process failed on a valid manifest: {e}"))?;
+    let outcome =
+        kube_rofs::analyze(None, input, &opts).map_err(|e| format!("process failed on a valid manifest: {e}"))?;
 
     // Every container found, and classified as the model says.
     let found: BTreeMap<&str, &Status> = outcome.findings.iter().map(|f| (f.container.as_str(), &f.status)).collect();
@@ -1312,12 +1313,11 @@ fn check(input: &[u8], expect: &BTreeMap<String, Expect>, o: &Opts) -> Result<()
         return Err("`fixed` is Some but equals the input".into());
     }
     let text = std::str::from_utf8(&fixed).map_err(|e| format!("fixed output is not UTF-8: {e}"))?;
-    let after =
-        kube_rofs::verify::load_all(strip_bom(text)).map_err(|e| format!("fixed output does not parse: {e}"))?;
+    let after = common::load_all(strip_bom(text)).map_err(|e| format!("fixed output does not parse: {e}"))?;
     if after.len() != before.len() {
         return Err(format!("{} documents became {}", before.len(), after.len()));
     }
-    match kube_rofs::process(&fixed, &opts) {
+    match kube_rofs::analyze(None, &fixed, &opts) {
         Ok(again) if again.fixed.is_none() => {}
         Ok(_) => return Err("not a fixed point: a second run changes the output again".into()),
         Err(e) => return Err(format!("the fixed output is an error: {e}")),

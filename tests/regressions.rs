@@ -7,13 +7,13 @@
 
 mod common;
 
-use kube_rofs::{FileError, Options, process};
+use kube_rofs::{FileError, Options, analyze};
 
 /// The fuzz properties, plus the semantic check. `must_fix` also requires an `Ok` with a fixed
 /// file (the manifest is plain enough that refusing it, or failing verification, is a bug).
 fn holds(input: &str, must_fix: bool) {
     let opts = Options::default();
-    let outcome = match process(input.as_bytes(), &opts) {
+    let outcome = match analyze(None, input.as_bytes(), &opts) {
         Ok(o) => o,
         Err(e @ FileError::Verify { .. }) => panic!("verification failed (a kube-rofs bug by README): {e}"),
         Err(e) if must_fix => panic!("error on a valid manifest: {e}"),
@@ -24,8 +24,8 @@ fn holds(input: &str, must_fix: bool) {
         return;
     };
     let text = String::from_utf8(fixed.clone()).expect("fixed output is UTF-8");
-    kube_rofs::verify::load_all(&text).unwrap_or_else(|e| panic!("fixed output does not parse: {e}\n{text}"));
-    let again = process(&fixed, &opts).unwrap_or_else(|e| panic!("fixed output is an error: {e}\n{text}"));
+    common::load_all(&text).unwrap_or_else(|e| panic!("fixed output does not parse: {e}\n{text}"));
+    let again = analyze(None, &fixed, &opts).unwrap_or_else(|e| panic!("fixed output is an error: {e}\n{text}"));
     assert!(again.fixed.is_none(), "not a fixed point:\n{text}");
     let replaceable = input.contains('~') || input.to_ascii_lowercase().contains("null");
     if !replaceable {
@@ -135,11 +135,11 @@ fn document_serde_yaml_cannot_read_elsewhere_in_the_file() {
         (":\n---\nkind: Pod\nspec:\n  containers:\n  - name: c\n", ":\n"),
         ("kind: Pod\nspec:\n  containers:\n  - name: c\n---\n: x\n", "---\n: x\n"),
     ] {
-        let fixed = process(input.as_bytes(), &Options::default()).unwrap().fixed.expect("the pod is fixed");
+        let fixed = analyze(None, input.as_bytes(), &Options::default()).unwrap().fixed.expect("the pod is fixed");
         let text = String::from_utf8(fixed).unwrap();
         assert!(text.contains(unreadable), "the unreadable document changed:\n{text}");
         let pod = text.split("---\n").find(|d| d.contains("kind: Pod")).unwrap();
-        let doc = kube_rofs::verify::load_all(pod).unwrap();
+        let doc = common::load_all(pod).unwrap();
         assert_eq!(
             doc[0]["spec"]["containers"][0]["securityContext"]["readOnlyRootFilesystem"],
             serde_yaml::Value::Bool(true)

@@ -1,4 +1,4 @@
-//! Fuzz the whole pipeline: bytes -> `kube_rofs::process`.
+//! Fuzz the whole pipeline: bytes -> `kube_rofs::analyze`.
 //!
 //! Per input, under the default options and under `--fix-explicit-false --no-log-dir`:
 //! no panic; `process` gives an error, or nothing to change, or fixed bytes that
@@ -16,7 +16,8 @@
 
 use std::sync::OnceLock;
 
-use kube_rofs::{FileError, Options, process, verify};
+use kube_rofs::internals::load_all;
+use kube_rofs::{FileError, Options, analyze};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -28,7 +29,7 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn check(data: &[u8], opts: &Options, label: &str) {
-    let outcome = match process(data, opts) {
+    let outcome = match analyze(None, data, opts) {
         Ok(o) => o,
         Err(e @ FileError::Verify { .. }) if strict() => panic!("{label}: {e}"),
         Err(_) => return,
@@ -38,14 +39,14 @@ fn check(data: &[u8], opts: &Options, label: &str) {
 
     // (a) the fixed file re-parses, with as many documents as the input.
     let text = std::str::from_utf8(&fixed).unwrap_or_else(|e| panic!("{label}: fixed output is not UTF-8: {e}"));
-    if let Some(before) = std::str::from_utf8(data).ok().and_then(|t| verify::load_all(strip_bom(t)).ok()) {
-        let docs = verify::load_all(strip_bom(text))
+    if let Some(before) = std::str::from_utf8(data).ok().and_then(|t| load_all(strip_bom(t)).ok()) {
+        let docs = load_all(strip_bom(text))
             .unwrap_or_else(|e| panic!("{label}: serde_yaml cannot read the fixed output: {e}\n{text}"));
         assert_eq!(before.len(), docs.len(), "{label}: document count changed\n{text}");
     }
 
     // (b) a fixed point.
-    match process(&fixed, opts) {
+    match analyze(None, &fixed, opts) {
         Ok(again) => assert!(again.fixed.is_none(), "{label}: not idempotent; fixed output:\n{text}"),
         Err(e) => panic!("{label}: the fixed output is an error: {e}\n{text}"),
     }

@@ -1,33 +1,45 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use kube_rofs::{Options, process};
+use kube_rofs::{Options, Status, analyze};
+use serde::Deserialize;
 use serde_yaml::Value;
 
 /// What `fix` makes of `bytes`: the fixed bytes, the input itself when nothing changes, or the
 /// error text (the file is then left as it is).
 pub fn fix(bytes: &[u8], opts: &Options) -> Result<Vec<u8>, String> {
-    let o = process(bytes, opts).map_err(|e| e.to_string())?;
+    let o = analyze(None, bytes, opts).map_err(|e| e.to_string())?;
     Ok(o.fixed.unwrap_or_else(|| bytes.to_vec()))
 }
 
 /// Containers `fix` would still change in `bytes`.
 pub fn left_to_fix(bytes: &[u8], opts: &Options) -> Vec<String> {
-    match process(bytes, opts) {
+    match analyze(None, bytes, opts) {
         Ok(o) => o
             .findings
             .iter()
-            .filter(|f| f.status == kube_rofs::policy::Status::Writable)
+            .filter(|f| f.status == Status::Writable)
             .map(|f| format!("{} {} {}", f.pos, f.name, f.container))
             .collect(),
         Err(_) => Vec::new(),
     }
 }
 
+/// Every document of `text` as serde_yaml reads it, merge keys resolved.
+pub fn load_all(text: &str) -> Result<Vec<Value>, String> {
+    let mut docs = Vec::new();
+    for de in serde_yaml::Deserializer::from_str(text) {
+        let mut v = Value::deserialize(de).map_err(|e| e.to_string())?;
+        v.apply_merge().map_err(|e| e.to_string())?;
+        docs.push(v);
+    }
+    Ok(docs)
+}
+
 /// Documents as serde_yaml reads them (BOM stripped, merge keys applied).
 pub fn docs(bytes: &[u8]) -> Option<Vec<Value>> {
     let text = std::str::from_utf8(bytes).ok()?;
-    kube_rofs::verify::load_all(text.strip_prefix('\u{feff}').unwrap_or(text)).ok()
+    load_all(text.strip_prefix('\u{feff}').unwrap_or(text)).ok()
 }
 
 const ADDED_KEYS: &[&str] = &["securityContext", "readOnlyRootFilesystem", "volumeMounts", "volumes"];
@@ -84,7 +96,8 @@ pub fn check_only_additions(before: &[u8], after: &[u8], flip_false: bool) -> Re
 
 /// A line-based unified diff for failure messages.
 pub fn show_diff(expected: &[u8], got: &[u8]) -> String {
-    kube_rofs::diff::unified(&String::from_utf8_lossy(expected), &String::from_utf8_lossy(got), "case")
+    let (a, b) = (String::from_utf8_lossy(expected), String::from_utf8_lossy(got));
+    similar::TextDiff::from_lines(&a, &b).unified_diff().context_radius(3).header("expected", "got").to_string()
 }
 
 /// A Deployment whose only container has a writable root filesystem.
@@ -114,3 +127,11 @@ spec:
     securityContext:
       readOnlyRootFilesystem: true
 ";
+
+/// `kube-rofs ARGS...` in process: (exit code, stdout, stderr).
+pub fn cli(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let argv = std::iter::once("kube-rofs").chain(args.iter().copied());
+    let exit = kube_rofs::cli::entry::run_args(argv, &mut &stdin[..], &mut out, &mut err).unwrap();
+    (exit as i32, String::from_utf8_lossy(&out).into_owned(), String::from_utf8_lossy(&err).into_owned())
+}

@@ -1,0 +1,140 @@
+//! The command line as clap sees it: subcommands, flags and their help.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::color::ColorChoice;
+use crate::report::emitter::Format;
+use crate::report::progress::Verbosity;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kube-rofs",
+    version,
+    about = "Make Kubernetes workloads run with a read-only root filesystem, and prove it."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit: list writable containers and the share that is read-only (exit 1 below the threshold).
+    Check(CheckArgs),
+    /// Print the unified diff `fix` would apply (exit 1 when there is one).
+    Diff(FixArgs),
+    /// Fix files in place (`fix -` writes the fixed YAML to standard output).
+    Fix(FixArgs),
+    /// Print the effective configuration (file and flags combined) as YAML.
+    Config(CheckArgs),
+    /// Explain the rule: what it checks, why, what `fix` changes, and how to opt a workload out.
+    Explain,
+    /// Print a shell completion script (`kube-rofs completions bash > ...`).
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page in roff (`kube-rofs man | man -l -`); with a subcommand, its own page.
+    Man {
+        /// A subcommand (check, diff, fix, ...) whose page to print instead.
+        command: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub fix: FixArgs,
+    /// Pass when at least this share of containers is read-only (0.8 or 80%; default 0.8).
+    #[arg(long, value_parser = parse_threshold)]
+    pub threshold: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Files or directories (walked for *.yaml / *.yml); `-` reads standard input.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Configuration file (default: the nearest .kube-rofs.yaml from the current directory up).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore configuration files.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Log directory that gets a writable emptyDir next to /tmp (default /var/log/app).
+    #[arg(long, value_name = "PATH")]
+    pub log_dir: Option<String>,
+    /// Add only the /tmp emptyDir, no log directory.
+    #[arg(long, conflicts_with = "log_dir")]
+    pub no_log_dir: bool,
+    /// Also flip an explicit `readOnlyRootFilesystem: false` to true (normally left alone as an opt-out).
+    #[arg(long)]
+    pub fix_explicit_false: bool,
+    /// Treat images matching GLOB (on the repository's last path segment, e.g. 'mydb*') as
+    /// stateful: not applicable. Repeatable; adds to the built-in list.
+    #[arg(long = "stateful-image", value_name = "GLOB")]
+    pub stateful_images: Vec<String>,
+    /// Drop the built-in list of stateful images (postgres, mysql, redis, ...).
+    #[arg(long)]
+    pub no_default_stateful_images: bool,
+    /// Files larger than this many MiB are reported as errors instead of being read.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub max_file_size: u64,
+    /// fix: write the target of a symlink named on the command line, when that target lies
+    /// inside one of the given paths (default: a symlink is an error, never written through).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+    /// Also add readOnlyRootFilesystem: true to `securityContext` / `containerSecurityContext`
+    /// mappings in Helm charts' values files (values*.yaml next to Chart.yaml).
+    #[arg(long)]
+    pub helm_values: bool,
+    #[command(flatten)]
+    pub ui: UiArgs,
+}
+
+/// How a run talks to its caller: names, colour, verbosity.
+#[derive(Debug, Args)]
+pub struct UiArgs {
+    /// The name standard input (`-`) goes by in messages and diff headers (`a/NAME`, `b/NAME`).
+    #[arg(long, value_name = "NAME", default_value = "-")]
+    pub stdin_filename: String,
+    /// Colour the text diff and the check verdict.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print only errors: no audit lines, summary or notes (the exit code tells the result).
+    #[arg(long, short, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also list every file processed, on standard error.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+impl UiArgs {
+    pub fn verbosity(&self) -> Verbosity {
+        match (self.quiet, self.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (_, true) => Verbosity::Verbose,
+            _ => Verbosity::Normal,
+        }
+    }
+}
+
+pub fn parse_threshold(s: &str) -> Result<f64, String> {
+    let (num, scale) = match s.strip_suffix('%') {
+        Some(p) => (p, 100.0),
+        None => (s, 1.0),
+    };
+    let v: f64 = num.trim().parse().map_err(|_| format!("not a number: {s}"))?;
+    let v = v / scale;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("threshold must be between 0 and 1 (or 0% and 100%): {s}"))
+    }
+}

@@ -1,0 +1,108 @@
+//! Flags over the configuration file over the defaults, resolved once into the effective
+//! configuration; the run's settings and `kube-rofs config` both come from it.
+
+use std::path::PathBuf;
+
+use super::args::{CheckArgs, FixArgs};
+use crate::config::{self, Config, ConfigError};
+use crate::fix::options::{DEFAULT_LOG_DIR, Options};
+use crate::k8s::policy::{DEFAULT_STATEFUL_IMAGES, Policy};
+use crate::report::model::{DEFAULT_THRESHOLD, Mode};
+use crate::report::progress::Progress;
+use crate::run::Settings;
+
+/// The configuration file in force (`--config`, else the nearest one) and its content.
+pub fn load_config(args: &FixArgs) -> Result<(Option<PathBuf>, Config), ConfigError> {
+    let path = match (&args.config, args.no_config) {
+        (_, true) => None,
+        (Some(p), _) => Some(p.clone()),
+        (None, _) => std::env::current_dir().ok().and_then(|d| config::discover(&d)),
+    };
+    match path {
+        Some(p) => Ok((Some(p.clone()), config::load(&p)?)),
+        None => Ok((None, Config::default())),
+    }
+}
+
+/// The effective configuration: every key the flags can set is filled in from the flags, else
+/// the file, else the default.
+pub fn effective(args: &FixArgs, threshold: Option<f64>, file: Config) -> Config {
+    let log_dir = match (args.no_log_dir, &args.log_dir, &file.log_dir) {
+        (true, _, _) => String::new(),
+        (_, Some(dir), _) | (_, None, Some(dir)) => dir.clone(),
+        (_, None, None) => DEFAULT_LOG_DIR.to_owned(),
+    };
+    let mut stateful_images = file.stateful_images.clone();
+    stateful_images.extend(args.stateful_images.iter().cloned());
+    Config {
+        log_dir: Some(log_dir),
+        stateful_images,
+        default_stateful_images: Some(!args.no_default_stateful_images && file.default_stateful_images != Some(false)),
+        threshold: Some(threshold.or(file.threshold).unwrap_or(DEFAULT_THRESHOLD)),
+        fix_explicit_false: Some(args.fix_explicit_false || file.fix_explicit_false == Some(true)),
+        ..file
+    }
+}
+
+/// What to fix, from an effective configuration.
+pub fn options(c: &Config, helm_values: bool) -> Options {
+    let mut stateful: Vec<String> = match c.default_stateful_images {
+        Some(false) => Vec::new(),
+        _ => DEFAULT_STATEFUL_IMAGES.iter().map(|s| s.to_string()).collect(),
+    };
+    stateful.extend(c.stateful_images.iter().cloned());
+    let mut writable_paths = vec!["/tmp".to_owned()];
+    writable_paths.extend(c.log_dir.clone().filter(|d| !d.is_empty()));
+    for p in &c.writable_paths {
+        if !writable_paths.iter().any(|q| norm(q) == norm(p)) {
+            writable_paths.push(p.clone());
+        }
+    }
+    Options {
+        policy: Policy { stateful_images: stateful, fix_explicit_false: c.fix_explicit_false == Some(true) },
+        writable_paths,
+        image_paths: c.image_writable_paths.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        size_limit: c.empty_dir.size_limit.clone(),
+        medium: c.empty_dir.medium.clone(),
+        helm_values,
+    }
+}
+
+fn norm(path: &str) -> &str {
+    crate::fix::plan::volumes::norm(path)
+}
+
+/// The run's settings for `mode`.
+pub fn settings(mode: Mode, args: FixArgs, threshold: Option<f64>) -> Result<Settings, ConfigError> {
+    let (_, file) = load_config(&args)?;
+    let c = effective(&args, threshold, file);
+    let mut exclude = globset::GlobSetBuilder::new();
+    for g in &c.exclude {
+        exclude.add(globset::Glob::new(g).map_err(|e| ConfigError(format!("exclude: {e}")))?);
+    }
+    Ok(Settings {
+        format: args.format,
+        options: options(&c, args.helm_values),
+        threshold: c.threshold.unwrap_or(DEFAULT_THRESHOLD),
+        max_file_size: args.max_file_size.saturating_mul(1 << 20),
+        follow_symlinks: args.follow_symlinks,
+        stdin_name: args.ui.stdin_filename.clone(),
+        color: args.ui.color.resolve(),
+        verbosity: args.ui.verbosity(),
+        progress: Progress::wanted(args.ui.verbosity()),
+        exclude: exclude.build().map_err(|e| ConfigError(format!("exclude: {e}")))?,
+        ..Settings::new(mode, args.paths)
+    })
+}
+
+/// The configuration in force, as a file that would give it, with its source in a comment.
+pub fn effective_config(args: &CheckArgs) -> Result<String, ConfigError> {
+    let (path, file) = load_config(&args.fix)?;
+    let effective = effective(&args.fix, args.threshold, file);
+    let source = match path {
+        Some(p) => format!("# configuration file: {}", p.display()),
+        None => "# no configuration file found; built-in defaults".to_owned(),
+    };
+    let yaml = serde_yaml::to_string(&effective).map_err(|e| ConfigError(format!("error: {e}")))?;
+    Ok(format!("{source}\n{yaml}"))
+}

@@ -1,0 +1,44 @@
+//! A fix as data: the edits that must be applied together, and the meaning they must have.
+
+use crate::yaml::edit::Edit;
+use crate::yaml::path::Path;
+use crate::yaml::render::New;
+
+/// A change of meaning, stated independently of the text: the verifier applies these to the
+/// original document as parsed by serde_yaml and expects exactly the re-read patched document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// Set `key` of the mapping at `at` to `value` (adding or replacing it).
+    Set { at: Path, key: String, value: New },
+    /// Append `items` to the sequence at `at`.
+    Append { at: Path, items: Vec<New> },
+}
+
+/// Everything that makes one pod spec's writable containers read-only: the
+/// `readOnlyRootFilesystem` keys, the mounts and the pod volumes they use. A fix stands on its
+/// own: applied without any other fix of the file it gives a valid manifest, and applying every
+/// fix of a file gives exactly what `fix` writes. (Like ruff's `Fix`: edits that must be
+/// applied together.)
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fix {
+    /// Byte ranges of the file (a BOM included) and their new text: in order, not overlapping,
+    /// at most one insertion per offset.
+    pub edits: Vec<Edit>,
+    /// The document the fix changes (0-based).
+    pub(crate) doc: usize,
+    /// What the edits mean, for the verifier.
+    pub(crate) ops: Vec<Op>,
+}
+
+impl Fix {
+    /// A planned edit and its meaning join the fix.
+    pub(crate) fn push(&mut self, edits: impl IntoIterator<Item = Edit>, op: Op) {
+        self.edits.extend(edits);
+        self.ops.push(op);
+    }
+
+    pub(crate) fn extend(&mut self, other: Fix) {
+        self.edits.extend(other.edits);
+        self.ops.extend(other.ops);
+    }
+}

@@ -1,0 +1,126 @@
+//! What the pipeline reports about one file: a finding per container, a fix per pod spec,
+//! workloads it could not check, and the fixed bytes.
+
+use std::fmt;
+
+use super::model::Fix;
+use crate::k8s::status::{Refusal, Status};
+use crate::yaml::source::Pos;
+use crate::yaml::tree::SyntaxError;
+
+/// One container, as found and (when fixable) as it would be fixed.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub doc: usize,
+    /// Index of the workload (pod spec) in the file; findings of one workload are adjacent.
+    pub workload: usize,
+    pub pos: Pos,
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+    pub list: &'static str,
+    pub container: String,
+    pub image: Option<String>,
+    pub status: Status,
+    /// The fix of this container's pod spec (an index into [`Outcome::fixes`]), when the
+    /// container is writable and fixable. Several findings share one fix.
+    pub fix: Option<usize>,
+}
+
+/// A workload whose containers cannot be read exactly, or a Kustomize base out of reach.
+#[derive(Debug, Clone)]
+pub struct NotChecked {
+    pub pos: Pos,
+    pub kind: String,
+    pub name: String,
+    pub reason: String,
+}
+
+/// Everything learnt about one file.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    /// One fix per pod spec with fixable containers, in file order.
+    pub fixes: Vec<Fix>,
+    pub not_checked: Vec<NotChecked>,
+    /// The fixed file (every fix applied), when anything changed.
+    pub fixed: Option<Vec<u8>>,
+    /// Why the file was not looked at (a template that is not YAML yet).
+    pub skipped: Option<String>,
+    /// `resources`, `bases` and `components` of Kustomization documents, with the document's
+    /// position (the run checks whether each is within reach).
+    pub resources: Vec<(Pos, String)>,
+}
+
+/// A file that cannot be handled; nothing is written for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileError {
+    Encoding {
+        pos: Pos,
+        utf16: bool,
+        lone_cr: bool,
+    },
+    /// No YAML content: empty, only comments, only document markers.
+    Empty,
+    Syntax(SyntaxError),
+    /// The patched text did not re-read as intended (a kube-rofs bug; nothing is written).
+    Verify {
+        doc: usize,
+        message: String,
+    },
+}
+
+impl FileError {
+    /// Where in the file, when a place is known.
+    pub fn pos(&self) -> Option<Pos> {
+        match self {
+            FileError::Encoding { pos, .. } => Some(*pos),
+            FileError::Syntax(s) => Some(s.pos),
+            FileError::Verify { .. } | FileError::Empty => None,
+        }
+    }
+
+    /// The message without the position.
+    pub fn message(&self) -> String {
+        match self {
+            FileError::Encoding { utf16: true, .. } => {
+                "error: file is UTF-16 (byte-order mark); YAML manifests must be UTF-8".into()
+            }
+            FileError::Encoding { lone_cr: true, .. } => {
+                "error: line break `\\r` without `\\n` (classic Mac OS); convert line endings to LF or CRLF".into()
+            }
+            FileError::Encoding { .. } => "error: invalid UTF-8".into(),
+            FileError::Empty => {
+                "error: no YAML content (the file is empty, or has only comments or document markers)".into()
+            }
+            FileError::Syntax(e) => format!("error: invalid YAML: {}", e.message),
+            FileError::Verify { doc, message } => {
+                format!("document {}: error: verification failed, file left unchanged: {message}", doc + 1)
+            }
+        }
+    }
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.pos() {
+            Some(pos) => write!(f, "{pos}: {}", self.message()),
+            None => f.write_str(&self.message()),
+        }
+    }
+}
+
+impl std::error::Error for FileError {}
+
+impl Outcome {
+    /// Refuse every container still marked fixable (nothing can be verified).
+    pub(crate) fn refuse_all(&mut self, why: &Refusal) {
+        self.fixes.clear();
+        for f in &mut self.findings {
+            if f.status == Status::Writable {
+                f.status = Status::Refused(why.clone());
+                f.fix = None;
+            }
+        }
+    }
+}

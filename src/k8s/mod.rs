@@ -1,0 +1,7 @@
+//! Kubernetes knowledge: where the containers of each kind live (`workload`), what a container
+//! is for this check (`policy`), and what Helm values and Kustomizations hold (`charts`).
+//! Reads the span tree; imports only `yaml`.
+pub(crate) mod charts;
+pub(crate) mod policy;
+pub(crate) mod status;
+pub(crate) mod workload;

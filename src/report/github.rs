@@ -1,0 +1,57 @@
+//! GitHub Actions workflow commands: a `::warning` annotation per writable container, then the
+//! summary (and an `::error` line when the audit fails).
+
+use std::io::{self, Write};
+
+use super::emitter::Emitter;
+use super::model::{FileReport, Summary, Verdict};
+use super::words::{container_message, failing};
+
+/// Escape a workflow command's message.
+fn data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escape a workflow command's property value.
+fn property(s: &str) -> String {
+    data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+pub struct Github;
+
+impl Emitter for Github {
+    fn file(&mut self, file: &FileReport, out: &mut dyn Write, _err: &mut dyn Write) -> io::Result<()> {
+        let Ok(o) = &file.result else { return Ok(()) };
+        for f in o.findings.iter().filter(|f| failing(f)) {
+            writeln!(
+                out,
+                "::warning file={},line={},col={},title={}::{}",
+                property(&file.path),
+                f.pos.line,
+                f.pos.col,
+                property("readOnlyRootFilesystem"),
+                data(&container_message(f))
+            )?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, report: &Summary, out: &mut dyn Write, _err: &mut dyn Write) -> io::Result<()> {
+        let t = &report.tally;
+        let summary = format!("{} of {} containers use read-only root filesystem.", t.read_only, t.counted());
+        writeln!(out, "{summary}")?;
+        let pct = |x: f64| format!("{:.0}%", x * 100.0);
+        match report.verdict() {
+            Verdict::Pass(r) => writeln!(out, "PASS: {} >= {} threshold.", pct(r), pct(report.threshold)),
+            Verdict::Fail(r) => {
+                writeln!(out, "FAIL: {} < {} threshold.", pct(r), pct(report.threshold))?;
+                writeln!(
+                    out,
+                    "::error title=kube-rofs::{}",
+                    data(&format!("{summary} Below the {} threshold.", pct(report.threshold)))
+                )
+            }
+            Verdict::NotApplicable => writeln!(out, "N/A: no workloads with containers to check."),
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! What the formats render: one report per file, and the summary of a run (counts, verdict,
+//! exit code).
+
+use crate::fix::outcome::Outcome;
+use crate::k8s::status::Status;
+use crate::yaml::source::{Pos, Source};
+
+/// The share of read-only containers `check` requires unless told otherwise.
+pub const DEFAULT_THRESHOLD: f64 = 0.8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Check,
+    Diff,
+    Fix,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Check => "check",
+            Mode::Diff => "diff",
+            Mode::Fix => "fix",
+        }
+    }
+}
+
+/// Process exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Nothing to report (check passed, no diff, fix succeeded).
+    Ok = 0,
+    /// check: ratio below the threshold; diff: there are changes.
+    Findings = 1,
+    /// Any file could not be read, parsed, verified or written.
+    Error = 2,
+}
+
+/// A file that could not be handled.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub message: String,
+    pub pos: Option<Pos>,
+}
+
+/// What happened to one input.
+#[derive(Debug)]
+pub struct FileReport {
+    /// As shown and used in diff headers (`-` or `--stdin-filename` for standard input).
+    pub path: String,
+    /// Standard input (`fix -` prints the YAML).
+    pub stdin: bool,
+    /// The file as read (empty when it could not be read).
+    pub bytes: Vec<u8>,
+    pub result: Result<Outcome, Failure>,
+    /// Unified diff of the change (diff mode).
+    pub diff: String,
+    /// `fix` could not write the file.
+    pub write_error: Option<String>,
+}
+
+impl FileReport {
+    /// Line and column of a byte offset of the file (a BOM included); the file was decoded
+    /// once already, so this cannot fail for an offset the pipeline reported.
+    pub fn locator(&self) -> Locator<'_> {
+        let src = Source::decode(&self.bytes).ok();
+        let bom = src.as_ref().map_or(0, |s| s.bom.len());
+        Locator { src, bom }
+    }
+}
+
+/// Positions of file offsets in one file.
+pub struct Locator<'a> {
+    src: Option<Source<'a>>,
+    bom: usize,
+}
+
+impl Locator<'_> {
+    pub fn pos(&self, offset: usize) -> Pos {
+        self.src.as_ref().map_or_else(Pos::default, |s| s.pos(offset - self.bom))
+    }
+
+    pub fn bom(&self) -> usize {
+        self.bom
+    }
+}
+
+/// Counts over a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub files: usize,
+    pub changed_files: usize,
+    pub read_only: usize,
+    /// Writable and fixable (fixed, after `fix`).
+    pub fixable: usize,
+    pub refused: usize,
+    pub not_applicable: usize,
+    pub explicit_false: usize,
+    pub skipped_files: usize,
+    pub errors: usize,
+}
+
+impl Tally {
+    pub fn add(&mut self, outcome: &Outcome) {
+        self.files += 1;
+        self.changed_files += usize::from(outcome.fixed.is_some());
+        self.skipped_files += usize::from(outcome.skipped.is_some());
+        for f in &outcome.findings {
+            match f.status {
+                Status::ReadOnly => self.read_only += 1,
+                Status::Writable => self.fixable += 1,
+                Status::Refused(_) => self.refused += 1,
+                Status::NotApplicable(_) => self.not_applicable += 1,
+                Status::ExplicitFalse => self.explicit_false += 1,
+            }
+        }
+    }
+
+    /// Containers counted by the audit ratio (not-applicable ones and explicit opt-outs excluded).
+    pub fn counted(&self) -> usize {
+        self.read_only + self.fixable + self.refused
+    }
+
+    /// The audit ratio, None when there is nothing to count.
+    pub fn ratio(&self) -> Option<f64> {
+        (self.counted() > 0).then(|| self.read_only as f64 / self.counted() as f64)
+    }
+}
+
+/// Whether the audit passes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Verdict {
+    Pass(f64),
+    Fail(f64),
+    /// No containers to count.
+    NotApplicable,
+}
+
+/// What the emitters need once every file has been seen.
+#[derive(Debug, Clone, Copy)]
+pub struct Summary {
+    pub mode: Mode,
+    pub threshold: f64,
+    pub tally: Tally,
+    /// Standard input was one of the inputs (`fix -` prints YAML on stdout).
+    pub stdin: bool,
+}
+
+impl Summary {
+    pub fn verdict(&self) -> Verdict {
+        match self.tally.ratio() {
+            None => Verdict::NotApplicable,
+            Some(r) if r >= self.threshold => Verdict::Pass(r),
+            Some(r) => Verdict::Fail(r),
+        }
+    }
+
+    pub fn exit(&self) -> Exit {
+        if self.tally.errors > 0 {
+            return Exit::Error;
+        }
+        match self.mode {
+            Mode::Check if matches!(self.verdict(), Verdict::Fail(_)) => Exit::Findings,
+            Mode::Diff if self.tally.changed_files > 0 => Exit::Findings,
+            _ => Exit::Ok,
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! reviewdog diagnostic format, one JSON object per line (rdjsonl), with suggestions.
+//! Positions are 1-based lines and UTF-8 byte columns, ends exclusive.
+//!
+//! Shaped for reviewdog's GitHub reporter, which attaches a suggestion to lines and requires
+//! the comment's line range to be the suggestion's: one diagnostic per fix (a pod spec's), its
+//! location the range from the fix's first edit to its last, and its one suggestion the new
+//! text of that range, so that accepting one suggestion alone gives a valid pod. A range that
+//! starts or ends at a line start is anchored at the end of the line above (the same bytes;
+//! the line below may not exist). Applying every suggestion gives exactly what `fix` writes.
+
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+
+use super::emitter::Emitter;
+use super::model::{FileReport, Summary};
+use super::words::{container_message, container_names, failing, fixed_by, rule, workload_detail};
+use crate::fix::model::Fix;
+use crate::yaml::source::Pos;
+
+fn position(p: Pos) -> Value {
+    json!({"line": p.line, "column": p.byte_col})
+}
+
+/// The line break that ends just before `at` in `text`, if `at` starts a line.
+fn eol_before(text: &str, at: usize) -> Option<&'static str> {
+    let before = &text[..at];
+    if before.ends_with("\r\n") {
+        Some("\r\n")
+    } else if before.ends_with('\n') {
+        Some("\n")
+    } else {
+        None
+    }
+}
+
+/// One replacement covering every edit of `fix` in `text` (file offsets): (start, end, text),
+/// anchored on existing lines.
+fn suggestion(text: &str, bom: usize, fix: &Fix) -> Option<(usize, usize, String)> {
+    let (first, last) = (fix.edits.first()?, fix.edits.last()?);
+    let (mut start, mut end) = (first.start, last.end);
+    let mut new = String::new();
+    let mut pos = start;
+    for e in &fix.edits {
+        new.push_str(&text[pos..e.start]);
+        new.push_str(&e.text);
+        pos = e.end;
+    }
+    if start > bom
+        && let Some(eol) = eol_before(text, start)
+    {
+        start -= eol.len();
+        new.insert_str(0, eol);
+    }
+    if let Some(eol) = eol_before(text, end).filter(|eol| end - eol.len() >= start && new.ends_with(eol)) {
+        end -= eol.len();
+        new.truncate(new.len() - eol.len());
+    }
+    Some((start, end, new))
+}
+
+fn diagnostic(message: String, path: &str, range: Value) -> Value {
+    json!({
+        "message": message,
+        "location": {"path": path, "range": range},
+        "severity": "WARNING",
+        "source": {"name": "kube-rofs", "url": rule::HELP_URI},
+        "code": {"value": rule::ID, "url": rule::HELP_URI},
+    })
+}
+
+fn write_line(out: &mut dyn Write, d: &Value) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, d).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+pub struct Rdjson;
+
+impl Emitter for Rdjson {
+    fn file(&mut self, file: &FileReport, out: &mut dyn Write, _err: &mut dyn Write) -> io::Result<()> {
+        let Ok(o) = &file.result else { return Ok(()) };
+        // Writable containers without a fix (refused) get a diagnostic at the container.
+        for f in o.findings.iter().filter(|f| failing(f) && f.fix.is_none()) {
+            write_line(out, &diagnostic(container_message(f), &file.path, json!({"start": position(f.pos)})))?;
+        }
+        let at = file.locator();
+        let text = std::str::from_utf8(&file.bytes).unwrap_or("");
+        for (i, fix) in o.fixes.iter().enumerate() {
+            let Some((start, end, new)) = suggestion(text, at.bom(), fix) else { continue };
+            let message = match fixed_by(o, i).as_slice() {
+                [one] => container_message(one),
+                [] => continue,
+                many => format!("{} Writable root filesystem: {}.", workload_detail(many[0]), container_names(many)),
+            };
+            let range = json!({"start": position(at.pos(start)), "end": position(at.pos(end))});
+            let mut d = diagnostic(message, &file.path, range.clone());
+            d["suggestions"] = json!([{"range": range, "text": new}]);
+            write_line(out, &d)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, _summary: &Summary, _out: &mut dyn Write, _err: &mut dyn Write) -> io::Result<()> {
+        Ok(())
+    }
+}

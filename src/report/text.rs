@@ -1,0 +1,179 @@
+//! Text output: audit lines and verdict (check), unified diffs (diff), a summary (fix).
+
+use std::io::{self, Write};
+
+use super::color;
+use super::emitter::{Emitter, Look};
+use super::model::{FileReport, Mode, Summary, Tally, Verdict};
+use super::words::{container_word, failing, workload_detail};
+use crate::fix::outcome::Finding;
+use crate::k8s::status::Status;
+
+pub struct Text {
+    mode: Mode,
+    look: Look,
+    /// check: not-applicable and not-checked lines, printed after all workloads.
+    excluded: Vec<String>,
+    unchecked: Vec<String>,
+}
+
+impl Text {
+    pub fn new(mode: Mode, look: Look) -> Text {
+        Text { mode, look, excluded: Vec::new(), unchecked: Vec::new() }
+    }
+}
+
+impl Emitter for Text {
+    fn file(&mut self, file: &FileReport, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        let quiet = self.look.quiet;
+        match self.mode {
+            Mode::Check if quiet => Ok(()),
+            Mode::Check => self.check_file(file, out),
+            Mode::Diff => {
+                match self.look.color {
+                    true => out.write_all(color::diff(&file.diff).as_bytes())?,
+                    false => out.write_all(file.diff.as_bytes())?,
+                }
+                if quiet { Ok(()) } else { notes(file, err) }
+            }
+            Mode::Fix => {
+                // `fix -` prints the YAML: fixed, or as it came.
+                if let (true, Ok(o)) = (file.stdin, &file.result) {
+                    out.write_all(o.fixed.as_deref().unwrap_or(&file.bytes))?;
+                }
+                if quiet { Ok(()) } else { notes(file, err) }
+            }
+        }
+    }
+
+    fn finish(&mut self, summary: &Summary, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        let t = &summary.tally;
+        if self.look.quiet {
+            return Ok(());
+        }
+        match self.mode {
+            Mode::Check => self.check_summary(summary, out),
+            Mode::Diff => writeln!(
+                err,
+                "kube-rofs: {} containers to fix in {} of {} files; {}",
+                t.fixable,
+                t.changed_files,
+                t.files,
+                rest(t)
+            ),
+            Mode::Fix => {
+                let line = format!(
+                    "kube-rofs: fixed {} containers in {} of {} files; {}",
+                    t.fixable,
+                    t.changed_files,
+                    t.files,
+                    rest(t)
+                );
+                // With `fix -` standard output carries the YAML.
+                if summary.stdin { writeln!(err, "{line}") } else { writeln!(out, "{line}") }
+            }
+        }
+    }
+}
+
+fn rest(t: &Tally) -> String {
+    format!(
+        "{} already read-only, {} not applicable, {} explicit false, {} refused, {} files skipped, {} errors.",
+        t.read_only, t.not_applicable, t.explicit_false, t.refused, t.skipped_files, t.errors
+    )
+}
+
+fn who(f: &Finding) -> String {
+    format!("{} '{}', {} '{}'", f.kind, f.name, container_word(f.list), f.container)
+}
+
+fn not_applicable_reason(f: &Finding) -> Option<String> {
+    match &f.status {
+        Status::NotApplicable(skip) => Some(skip.to_string()),
+        Status::ExplicitFalse => {
+            Some("explicit readOnlyRootFilesystem: false (intentional opt-out; --fix-explicit-false flips it)".into())
+        }
+        _ => None,
+    }
+}
+
+/// What diff and fix leave alone, on standard error (standard output carries the patch or YAML).
+fn notes(file: &FileReport, err: &mut dyn Write) -> io::Result<()> {
+    let Ok(o) = &file.result else { return Ok(()) };
+    if let Some(why) = &o.skipped {
+        writeln!(err, "{}: skipped: {why}", file.path)?;
+    }
+    for u in &o.not_checked {
+        writeln!(err, "{}:{}: {} '{}': not checked: {}", file.path, u.pos, u.kind, u.name, u.reason)?;
+    }
+    for f in &o.findings {
+        match (&f.status, not_applicable_reason(f)) {
+            (Status::Refused(r), _) => writeln!(err, "{}:{}: {}: not fixed: {r}", file.path, f.pos, who(f))?,
+            (_, Some(reason)) => writeln!(err, "{}:{}: {}: not applicable: {reason}", file.path, f.pos, who(f))?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+impl Text {
+    fn check_file(&mut self, file: &FileReport, out: &mut dyn Write) -> io::Result<()> {
+        let Ok(o) = &file.result else { return Ok(()) };
+        if let Some(why) = &o.skipped {
+            self.unchecked.push(format!("{}: skipped: {why}", file.path));
+        }
+        for u in &o.not_checked {
+            self.unchecked.push(format!("{}:{}: {} '{}': {}", file.path, u.pos, u.kind, u.name, u.reason));
+        }
+        let mut i = 0;
+        while i < o.findings.len() {
+            let pod = o.findings[i].workload;
+            let group: Vec<&Finding> = o.findings[i..].iter().take_while(|f| f.workload == pod).collect();
+            i += group.len();
+            for f in &group {
+                if let Some(reason) = not_applicable_reason(f) {
+                    self.excluded.push(format!("{}:{}: {}: {reason}", file.path, f.pos, who(f)));
+                }
+            }
+            let failing: Vec<&&Finding> = group.iter().filter(|f| failing(f)).collect();
+            let Some(first) = failing.first() else { continue };
+            writeln!(out, "{}:{}: {}", file.path, first.pos, workload_detail(first))?;
+            for f in failing {
+                let state = match &f.status {
+                    Status::Refused(r) => format!("writable; not fixed automatically: {r}"),
+                    _ => "writable; `kube-rofs fix` adds readOnlyRootFilesystem: true".to_owned(),
+                };
+                writeln!(out, "  {}:{}: {} '{}': {state}", file.path, f.pos, container_word(f.list), f.container)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_summary(&mut self, summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
+        if !self.excluded.is_empty() {
+            writeln!(out, "Not applicable ({}, excluded from the ratio):", self.excluded.len())?;
+            for l in &self.excluded {
+                writeln!(out, "  {l}")?;
+            }
+        }
+        if !self.unchecked.is_empty() {
+            writeln!(out, "Not checked:")?;
+            for l in &self.unchecked {
+                writeln!(out, "  {l}")?;
+            }
+        }
+        let t = &summary.tally;
+        writeln!(out, "{} of {} containers use read-only root filesystem.", t.read_only, t.counted())?;
+        let pct = |x: f64| format!("{:.0}%", x * 100.0);
+        let paint = |style, word| color::paint(self.look.color, style, word);
+        match summary.verdict() {
+            Verdict::Pass(r) => {
+                writeln!(out, "{}: {} >= {} threshold.", paint(color::PASS, "PASS"), pct(r), pct(summary.threshold))
+            }
+            Verdict::Fail(r) => {
+                writeln!(out, "{}: {} < {} threshold.", paint(color::FAIL, "FAIL"), pct(r), pct(summary.threshold))
+            }
+            Verdict::NotApplicable => writeln!(out, "N/A: no workloads with containers to check."),
+        }
+    }
+}
