@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::k8s::kinds::CustomKind;
+
 /// The file's content. Every key is optional; command-line flags override it.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -36,6 +38,9 @@ pub struct Config {
     /// Settings of the added emptyDir volumes.
     #[serde(default, skip_serializing_if = "EmptyDir::is_empty")]
     pub empty_dir: EmptyDir,
+    /// More workload kinds: where their containers live.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<CustomKind>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -113,6 +118,9 @@ pub fn parse(text: &str) -> Result<Config, (Option<(usize, usize)>, String)> {
     let paths = config.writable_paths.iter().chain(config.image_writable_paths.values().flatten());
     if let Some(p) = paths.chain(&config.log_dir).find(|p| !p.is_empty() && !p.starts_with('/')) {
         return Err((key_pos(text, "writablePaths"), format!("writable paths must be absolute, not {p:?}")));
+    }
+    for k in &config.kinds {
+        k.entry().map_err(|e| (key_pos(text, "kinds"), e))?;
     }
     for g in config.exclude.iter() {
         globset::Glob::new(g).map_err(|e| (key_pos(text, "exclude"), format!("exclude: {e}")))?;

@@ -10,7 +10,8 @@
 //!         -> apply -> verify (serde_yaml, independently)
 //! k8s     where containers live in each kind, what a container is for this check
 //! yaml    source text, span tree, paths, rendering new content, edits
-//! config, fs   the configuration file; discovering, locating and writing files
+//! config  the configuration file and its checks (it names kinds in k8s's terms)
+//! fs      discovering, locating and writing files
 //! ```
 //!
 //! The public API is small: [`analyze`] takes a file's path and bytes and returns what the

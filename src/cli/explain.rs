@@ -4,8 +4,9 @@ use std::fmt::Write;
 
 use crate::fix::options::DEFAULT_LOG_DIR;
 use crate::fix::plan::volumes::volume_base_name;
+use crate::k8s::kinds::built_in;
 use crate::k8s::policy::{DEFAULT_STATEFUL_IMAGES, PEER_ANNOTATIONS, SKIP_ANNOTATION, STATELESS_EXCEPTIONS};
-use crate::k8s::workload::{CONTAINER_LISTS, POD_SPEC_PATHS};
+use crate::k8s::workload::CONTAINER_LISTS;
 use crate::report::words::rule;
 
 /// Line width of the explanation.
@@ -23,22 +24,39 @@ pub fn text() -> String {
 fn write_all(w: &mut String) -> std::fmt::Result {
     writeln!(w, "{} ({})", rule::NAME, rule::ID)?;
     writeln!(w, "{}. Severity: {}.", rule::TITLE, rule::SEVERITY)?;
+    what_it_checks(w)?;
+    why(w)?;
+    what_fix_does(w)?;
+    opting_out(w)
+}
 
+fn what_it_checks(w: &mut String) -> std::fmt::Result {
     writeln!(w, "\nWHAT IT CHECKS")?;
-    let kinds: Vec<&str> = POD_SPEC_PATHS.iter().map(|(k, _)| *k).collect();
+    let kinds: Vec<String> = built_in()
+        .iter()
+        .map(|e| match e.group.as_str() {
+            "" => e.kinds.join(", "),
+            g => format!("{} ({g})", e.kinds.join(", ")),
+        })
+        .collect();
     let lists: Vec<String> = CONTAINER_LISTS.iter().map(|l| format!("`{l}`")).collect();
     paragraph(
         w,
         "  ",
         &format!(
-            "Every container in {} of every pod spec ({}, and the items of List and *List) should set \
-             `securityContext.readOnlyRootFilesystem: true`. `kube-rofs check` lists the writable ones and \
-             the share that is read-only, and fails (exit 1) below --threshold (default 80%).",
+            "Every container in {} of every pod spec, and every container that workload custom resources keep \
+             elsewhere, should set `securityContext.readOnlyRootFilesystem: true`. Kinds read (API group in \
+             brackets; the items of List and *List too): {}. More kinds can be declared in .kube-rofs.yaml \
+             (`kinds:`); a document of another kind that holds containers is reported as not checked. \
+             `kube-rofs check` lists the writable containers and the share that is read-only, and fails (exit 1) \
+             below --threshold (default 80%).",
             lists.join(", "),
-            kinds.join(", ")
+            kinds.join("; ")
         ),
-    )?;
+    )
+}
 
+fn why(w: &mut String) -> std::fmt::Result {
     writeln!(w, "\nWHY")?;
     // The first sentence of the rule's help text: the threat.
     let threat = rule::HELP.split_once(". ").map_or(rule::HELP, |(first, _)| first);
@@ -54,8 +72,10 @@ fn write_all(w: &mut String) -> std::fmt::Result {
     for (id, url) in rule::REFERENCES {
         writeln!(w, "    {id}: {url}")?;
     }
-    writeln!(w, "    Kubernetes: {}", rule::HELP_URI)?;
+    writeln!(w, "    Kubernetes: {}", rule::HELP_URI)
+}
 
+fn what_fix_does(w: &mut String) -> std::fmt::Result {
     writeln!(w, "\nWHAT `kube-rofs fix` DOES")?;
     let log_volume = volume_base_name(DEFAULT_LOG_DIR);
     let tmp_volume = volume_base_name("/tmp");
@@ -82,8 +102,10 @@ fn write_all(w: &mut String) -> std::fmt::Result {
         "  ",
         "Comments, key order, indentation, quoting and line endings stay as they were; each fixed file is \
          re-read by an independent YAML parser before it is written. `kube-rofs diff` shows the change first.",
-    )?;
+    )
+}
 
+fn opting_out(w: &mut String) -> std::fmt::Result {
     writeln!(w, "\nHOW TO OPT A WORKLOAD OUT")?;
     paragraph(
         w,

@@ -65,6 +65,8 @@ pub fn options(c: &Config, helm_values: bool) -> Options {
         size_limit: c.empty_dir.size_limit.clone(),
         medium: c.empty_dir.medium.clone(),
         helm_values,
+        // Validated when the file was read.
+        kinds: c.kinds.iter().filter_map(|k| k.entry().ok()).collect(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! What to fix and how: the policy, the writable paths and the volumes' settings.
 
+use crate::k8s::kinds::KindEntry;
 use crate::k8s::policy::Policy;
 
 /// The log directory that gets a writable `emptyDir` next to `/tmp` unless told otherwise.
@@ -18,6 +19,8 @@ pub struct Options {
     pub medium: Option<String>,
     /// Also edit Helm charts' values files (`--helm-values`).
     pub helm_values: bool,
+    /// Kinds declared in the configuration, consulted before the built-in table.
+    pub kinds: Vec<KindEntry>,
 }
 
 impl Default for Options {
@@ -29,6 +32,7 @@ impl Default for Options {
             size_limit: None,
             medium: None,
             helm_values: false,
+            kinds: Vec::new(),
         }
     }
 }

@@ -18,7 +18,8 @@ pub struct Finding {
     pub kind: String,
     pub name: String,
     pub namespace: Option<String>,
-    pub list: &'static str,
+    /// The list or key the container is under (`containers`, `initContainers`, `steps`, ...).
+    pub list: String,
     pub container: String,
     pub image: Option<String>,
     pub status: Status,

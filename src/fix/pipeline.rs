@@ -56,11 +56,11 @@ fn plan_workloads(src: &Source, tree: &Tree, opts: &Options, out: &mut Outcome) 
             out.resources.extend(charts::kustomize_resources(root).into_iter().map(|r| (src.pos(root.start), r)));
         }
     }
-    for (w, pod) in workload::find(tree).into_iter().enumerate() {
-        if let Some(reason) = &pod.unreachable {
-            let (kind, name) = (pod.kind.clone(), pod.name.clone());
-            out.not_checked.push(NotChecked { pos: src.pos(pod.object.start), kind, name, reason: reason.to_string() });
-        }
+    let found = workload::find(tree, &opts.kinds);
+    for u in found.unchecked {
+        out.not_checked.push(NotChecked { pos: src.pos(u.object.start), kind: u.kind, name: u.name, reason: u.reason });
+    }
+    for (w, pod) in found.pods.into_iter().enumerate() {
         let first = out.findings.len();
         let mut fixable = Vec::new();
         for (i, c) in pod.containers.iter().enumerate() {
@@ -75,7 +75,7 @@ fn plan_workloads(src: &Source, tree: &Tree, opts: &Options, out: &mut Outcome) 
                 kind: pod.kind.clone(),
                 name: pod.name.clone(),
                 namespace: pod.namespace.clone(),
-                list: c.list,
+                list: c.list.clone(),
                 container: c.name.clone(),
                 image: c.image.clone(),
                 status,
@@ -127,7 +127,7 @@ fn plan_values(src: &Source, tree: &Tree, out: &mut Outcome) {
                 kind: "HelmValues".into(),
                 name,
                 namespace: None,
-                list: "containers",
+                list: "containers".into(),
                 container,
                 image: None,
                 status,

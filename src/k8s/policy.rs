@@ -168,7 +168,11 @@ impl Policy {
         if doc.resolve(c.node).entries().is_none() {
             return Status::Refused(Refusal::NotA { what: "the container", shape: "mapping" });
         }
-        match flag(doc, c.node) {
+        let flag = match (flag(doc, c.node), c.template) {
+            (Flag::Absent, Some(template)) => flag(doc, template),
+            (own, _) => own,
+        };
+        match flag {
             Flag::True => return Status::ReadOnly,
             Flag::False if !self.fix_explicit_false => return Status::ExplicitFalse,
             Flag::Other(v) => return Status::Refused(Refusal::NotBoolean(v)),
@@ -181,6 +185,9 @@ impl Policy {
             && let Some(p) = self.stateful_match(image)
         {
             return Status::NotApplicable(Skip::Image { image: image.clone(), pattern: p.to_owned() });
+        }
+        if let Some(reason) = c.refuse {
+            return Status::Refused(Refusal::ByKind(reason.to_owned()));
         }
         Status::Writable
     }

@@ -74,6 +74,8 @@ pub enum Refusal {
     Layout(&'static str),
     /// The independent verifier cannot read the file.
     Unverifiable(String),
+    /// The kinds table says this kind's containers here are not edited, and why.
+    ByKind(String),
 }
 
 impl fmt::Display for Refusal {
@@ -102,7 +104,7 @@ impl fmt::Display for Refusal {
             Refusal::NotBoolean(v) => write!(f, "readOnlyRootFilesystem is {v}, not a boolean"),
             Refusal::UnnamedVolume => f.write_str("a pod volume has no plain name (alias?)"),
             Refusal::Layout(why) => f.write_str(why),
-            Refusal::Unverifiable(why) => f.write_str(why),
+            Refusal::Unverifiable(why) | Refusal::ByKind(why) => f.write_str(why),
         }
     }
 }

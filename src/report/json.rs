@@ -255,7 +255,7 @@ impl Emitter for Json {
                 name: &f.name,
                 namespace: f.namespace.as_deref(),
                 container: &f.container,
-                container_list: f.list,
+                container_list: &f.list,
                 status: status(self.mode, f, written),
                 reason,
                 annotation,

@@ -84,7 +84,7 @@ fn rest(t: &Tally) -> String {
 }
 
 fn who(f: &Finding) -> String {
-    format!("{} '{}', {} '{}'", f.kind, f.name, container_word(f.list), f.container)
+    format!("{} '{}', {} '{}'", f.kind, f.name, container_word(&f.list), f.container)
 }
 
 fn not_applicable_reason(f: &Finding) -> Option<String> {
@@ -143,7 +143,7 @@ impl Text {
                     Status::Refused(r) => format!("writable; not fixed automatically: {r}"),
                     _ => "writable; `kube-rofs fix` adds readOnlyRootFilesystem: true".to_owned(),
                 };
-                writeln!(out, "  {}:{}: {} '{}': {state}", file.path, f.pos, container_word(f.list), f.container)?;
+                writeln!(out, "  {}:{}: {} '{}': {state}", file.path, f.pos, container_word(&f.list), f.container)?;
             }
         }
         Ok(())

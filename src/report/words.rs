@@ -32,7 +32,7 @@ pub fn workload_detail(f: &Finding) -> String {
 
 /// The message for one failing container (writable, fixable or not).
 pub fn container_message(f: &Finding) -> String {
-    let word = container_word(f.list);
+    let word = container_word(&f.list);
     let mut m = format!(
         "{} {}{} '{}' has a writable root filesystem.",
         workload_detail(f),
@@ -50,6 +50,8 @@ pub fn container_word(list: &str) -> &'static str {
     match list {
         "initContainers" => "init container",
         "ephemeralContainers" => "ephemeral container",
+        "steps" => "step",
+        "sidecars" => "sidecar container",
         _ => "container",
     }
 }
@@ -66,7 +68,8 @@ pub fn fixed_by(o: &Outcome, i: usize) -> Vec<&Finding> {
 
 /// `container 'a', init container 'b'`.
 pub fn container_names(findings: &[&Finding]) -> String {
-    let names: Vec<String> = findings.iter().map(|f| format!("{} '{}'", container_word(f.list), f.container)).collect();
+    let names: Vec<String> =
+        findings.iter().map(|f| format!("{} '{}'", container_word(&f.list), f.container)).collect();
     names.join(", ")
 }
 

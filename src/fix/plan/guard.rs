@@ -44,13 +44,24 @@ fn explicit_key(src: &Source, key: &Node) -> bool {
     src.body[line_start..key.start].trim_end().ends_with('?')
 }
 
-/// The pod template (any mapping from the object down to the pod spec) is anchored and
-/// repeated through an alias: editing it would change the alias too.
-pub fn shared_template(doc: &Document, chain: &[&Node]) -> Option<Refusal> {
-    chain
-        .iter()
-        .any(|n| n.anchor != 0 && doc.aliased.contains(&n.anchor))
-        .then_some(Refusal::Shared("the pod template"))
+/// A node on `path` is anchored and repeated through an alias: editing below it would change
+/// the alias too. Nodes are counted by the steps that reach them (0 is the document root); only
+/// those from `from` to `to` (inclusive) are looked at. `what` names them in the refusal.
+pub fn shared_on_the_way(doc: &Document, path: &[Seg], from: usize, to: usize, what: &'static str) -> Option<Refusal> {
+    let shared = |n: &Node| n.anchor != 0 && doc.aliased.contains(&n.anchor);
+    let mut node = doc.root.as_ref()?;
+    for depth in 0..=to.min(path.len()) {
+        if depth > 0 {
+            node = match &path[depth - 1] {
+                Seg::Key(k) => &node.entries()?.iter().find(|e| e.key.as_str() == Some(k))?.value,
+                Seg::Index(n) => node.items()?.get(*n)?,
+            };
+        }
+        if depth >= from && shared(node) {
+            return Some(Refusal::Shared(what));
+        }
+    }
+    None
 }
 
 /// A tag on any node or key from the document root along `path` changes how the independent

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::guard::{shared_template, tagged_on_the_way};
+use super::guard::{shared_on_the_way, tagged_on_the_way};
 use super::text::Planner;
 use super::volumes::{Volumes, norm};
 use crate::fix::model::{Fix, Op};
@@ -32,7 +32,8 @@ fn entry<'n, 'a>(map: &'n Node<'a>, key: &str) -> Option<&'n Entry<'a>> {
 
 /// Plan the fix of the containers `fixable` (indexes into `pod.containers`).
 pub fn plan_pod(p: &Planner, pod: &PodSpec, fixable: &[usize], opts: &Options) -> PodPlan {
-    let blocked = shared_template(p.doc, &pod.chain).or_else(|| tagged_on_the_way(p.doc, &pod.path));
+    let blocked = shared_on_the_way(p.doc, &pod.path, 0, pod.path.len(), "the pod template")
+        .or_else(|| tagged_on_the_way(p.doc, &pod.path));
     let mut volumes = Volumes::new(pod);
     let mut planned: Vec<Result<(Fix, Vec<String>), Refusal>> = Vec::new();
     for &i in fixable {
@@ -40,10 +41,14 @@ pub fn plan_pod(p: &Planner, pod: &PodSpec, fixable: &[usize], opts: &Options) -
         planned.push(match (&blocked, &mut volumes) {
             (Some(reason), _) => Err(reason.clone()),
             (None, Err(reason)) => Err(reason.clone()),
-            (None, Ok(v)) => match tagged_on_the_way(p.doc, &c.path) {
-                Some(reason) => Err(reason),
-                None => plan_container(p, pod, c, v, &writable_paths(c, opts)),
-            },
+            (None, Ok(v)) => {
+                let list =
+                    shared_on_the_way(p.doc, &c.path, pod.path.len() + 1, c.path.len() - 1, "the container list");
+                match list.or_else(|| tagged_on_the_way(p.doc, &c.path)) {
+                    Some(reason) => Err(reason),
+                    None => plan_container(p, pod, c, v, &writable_paths(c, opts)),
+                }
+            }
         });
     }
     let mut new_names: Vec<String> = Vec::new();
@@ -109,7 +114,11 @@ fn plan_container(
     let mut fix = Fix::default();
     let mut new_keys: Vec<(String, New)> = Vec::new();
     set_read_only(p, c, &near, &mut new_keys, &mut fix)?;
-    let mounted = mount_paths(node)?;
+    let mut mounted = mount_paths(node)?;
+    if let Some(template) = c.template {
+        mounted.extend(mount_paths(template)?);
+    }
+    mounted.extend(pod.provides.mounts.iter().map(|m| norm(m).to_owned()));
     let mut items = Vec::new();
     let mut new_volumes = Vec::new();
     for path in writable_paths.iter().filter(|p| !mounted.contains(norm(p))) {
@@ -236,7 +245,8 @@ fn plan_volumes(p: &Planner, pod: &PodSpec, names: &[String], empty_dir: &New) -
     let items = names.iter().map(|n| New::map([("name", New::str(n)), ("emptyDir", empty_dir.clone())])).collect();
     let mut fix = Fix::default();
     let mut new_keys = Vec::new();
-    add_items(p, (spec, &pod.path), ("volumes", "the pod's volumes"), items, &near, &mut new_keys, &mut fix)?;
+    let key = pod.volumes_key.as_str();
+    add_items(p, (spec, &pod.path), (key, "the pod's volumes"), items, &near, &mut new_keys, &mut fix)?;
     insert_new_keys(p, spec, &pod.path, new_keys, &near, &mut fix)?;
     Ok(fix)
 }

@@ -49,7 +49,8 @@ impl Volumes {
     pub fn new(pod: &PodSpec) -> Result<Volumes, Refusal> {
         let mut taken = HashSet::new();
         let mut empty_dirs = HashSet::new();
-        if let Some(items) = pod.spec.get("volumes").and_then(Node::items) {
+        taken.extend(pod.provides.volume_names.iter().cloned());
+        if let Some(items) = pod.spec.get(&pod.volumes_key).and_then(Node::items) {
             for v in items {
                 let name = v.get("name").and_then(Node::as_str).ok_or(Refusal::UnnamedVolume)?;
                 taken.insert(name.to_owned());
