@@ -1,16 +1,19 @@
 //! End-to-end tests of the real `kube-rofs` binary: exit codes, output texts and the files it
 //! writes, each run in its own temporary directory.
+//!
+//! Most tests are rows of `cases!`: the files of a directory and a command line (and standard
+//! input) -> the exit code, what stdout and stderr hold, and the files afterwards. Each row is a
+//! `#[test]` of its own name. Tests of several runs, or needing the directory's path in their
+//! arguments, are plain functions at the end.
 
 mod common;
 
-use common::{READ_ONLY, WRITABLE};
+use common::{READ_ONLY, Run, WRITABLE, dir_with, git, kube_rofs, kube_rofs_stdin, read_str, snapshot};
 
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 
-use tempfile::TempDir;
+use Text::{Ends, Has, Is, Isnt, Lacks, Starts};
 
 /// What `fix --no-log-dir` makes of `WRITABLE`.
 const WRITABLE_FIXED_NO_LOG_DIR: &str = "\
@@ -48,222 +51,8 @@ spec:
     image: {{ .Values.image }}
 ";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    raw_stdout: Vec<u8>,
-}
-
-fn finish(out: Output) -> Run {
-    Run {
-        code: out.status.code().expect("exited by a signal"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        raw_stdout: out.stdout,
-    }
-}
-
-fn command(dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kube-rofs"));
-    cmd.args(args).current_dir(dir);
-    cmd
-}
-
-/// Run the binary in `dir` with no standard input.
-fn run(dir: &Path, args: &[&str]) -> Run {
-    finish(command(dir, args).stdin(Stdio::null()).output().expect("running kube-rofs"))
-}
-
-/// Run the binary in `dir` with `input` on standard input.
-fn run_stdin(dir: &Path, args: &[&str], input: &[u8]) -> Run {
-    let mut child = command(dir, args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawning kube-rofs");
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    finish(child.wait_with_output().expect("waiting for kube-rofs"))
-}
-
-/// A temporary directory holding `files` (relative path, contents).
-fn dir_with(files: &[(&str, &str)]) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        write(dir.path(), name, text.as_bytes());
-    }
-    dir
-}
-
-fn write(root: &Path, name: &str, bytes: &[u8]) {
-    let path = root.join(name);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, bytes).unwrap();
-}
-
-fn read(root: &Path, name: &str) -> Vec<u8> {
-    std::fs::read(root.join(name)).unwrap()
-}
-
-fn read_str(root: &Path, name: &str) -> String {
-    String::from_utf8(read(root, name)).unwrap()
-}
-
-fn git(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("running git");
-    let mut pipe = child.stdin.take().unwrap();
-    if let Some(bytes) = stdin {
-        pipe.write_all(bytes).unwrap();
-    }
-    drop(pipe);
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    out
-}
-
-/// Every regular file under `root` (skipping `.git`), as (relative path, bytes), sorted.
-fn snapshot(root: &Path) -> Vec<(String, Vec<u8>)> {
-    fn walk(root: &Path, dir: &Path, acc: &mut Vec<(String, Vec<u8>)>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.file_name().unwrap() == ".git" {
-                continue;
-            }
-            if path.is_dir() {
-                walk(root, &path, acc);
-            } else {
-                let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                acc.push((rel, std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    let mut acc = Vec::new();
-    walk(root, root, &mut acc);
-    acc.sort();
-    acc
-}
-
-fn mode(root: &Path, name: &str) -> u32 {
-    std::fs::metadata(root.join(name)).unwrap().permissions().mode() & 0o777
-}
-
-// ---------------------------------------------------------------- check
-
-#[test]
-fn check_passes_with_exit_0_when_all_containers_are_read_only() {
-    let dir = dir_with(&[("ro.yaml", READ_ONLY)]);
-    let r = run(dir.path(), &["check"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert_eq!(
-        r.stdout,
-        "1 of 1 containers use read-only root filesystem.\n\
-         PASS: 100% >= 80% threshold.\n"
-    );
-}
-
-#[test]
-fn check_fails_with_exit_1_below_threshold_and_lists_the_writable_container() {
-    let dir = dir_with(&[("ro.yaml", READ_ONLY), ("w.yaml", WRITABLE)]);
-    let r = run(dir.path(), &["check"]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    assert_eq!(
-        r.stdout,
-        "w.yaml:9:9: Deployment 'web' lacks readOnlyRootFilesystem: true. \
-         Stateless web application could run with read-only root.\n\
-         \x20 w.yaml:9:9: container 'app': writable; `kube-rofs fix` adds readOnlyRootFilesystem: true\n\
-         1 of 2 containers use read-only root filesystem.\n\
-         FAIL: 50% < 80% threshold.\n"
-    );
-}
-
-#[test]
-fn check_exits_2_on_invalid_yaml() {
-    let dir = dir_with(&[("ro.yaml", READ_ONLY), ("bad.yaml", INVALID)]);
-    let r = run(dir.path(), &["check"]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("bad.yaml:2:4: error: invalid YAML: "), "{}", r.stderr);
-    // The valid file is still counted.
-    assert!(r.stdout.contains("1 of 1 containers use read-only root filesystem."), "{}", r.stdout);
-}
-
-#[test]
-fn check_exits_2_on_a_missing_path() {
-    let dir = dir_with(&[]);
-    let r = run(dir.path(), &["check", "nope.yaml"]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert!(r.stderr.starts_with("nope.yaml: error: cannot read: "), "{}", r.stderr);
-}
-
-#[test]
-fn check_threshold_as_fraction_lowers_the_bar() {
-    let dir = dir_with(&[("ro.yaml", READ_ONLY), ("w.yaml", WRITABLE)]);
-    let r = run(dir.path(), &["check", "--threshold", "0.5"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.ends_with("PASS: 50% >= 50% threshold.\n"), "{}", r.stdout);
-}
-
-#[test]
-fn check_threshold_as_percent_lowers_the_bar() {
-    let dir = dir_with(&[("ro.yaml", READ_ONLY), ("w.yaml", WRITABLE)]);
-    let r = run(dir.path(), &["check", "--threshold=50%"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.ends_with("PASS: 50% >= 50% threshold.\n"), "{}", r.stdout);
-}
-
-#[test]
-fn check_threshold_percent_just_above_ratio_fails() {
-    let dir = dir_with(&[("ro.yaml", READ_ONLY), ("w.yaml", WRITABLE)]);
-    let r = run(dir.path(), &["check", "--threshold", "51%"]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.ends_with("FAIL: 50% < 51% threshold.\n"), "{}", r.stdout);
-}
-
-#[test]
-fn check_threshold_out_of_range_is_a_usage_error_exit_2() {
-    let dir = dir_with(&[("ro.yaml", READ_ONLY)]);
-    for bad in ["2", "150%", "-0.1", "abc"] {
-        let r = run(dir.path(), &["check", &format!("--threshold={bad}")]);
-        assert_eq!(r.code, 2, "--threshold {bad}: {}{}", r.stdout, r.stderr);
-        assert!(
-            r.stderr.contains(&format!("invalid value '{bad}' for '--threshold")),
-            "--threshold {bad}: {}",
-            r.stderr
-        );
-        assert_eq!(r.stdout, "", "--threshold {bad}");
-    }
-}
-
-#[test]
-fn check_without_workloads_is_not_applicable_exit_0() {
-    let dir = dir_with(&[("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n")]);
-    let r = run(dir.path(), &["check"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert_eq!(
-        r.stdout,
-        "0 of 0 containers use read-only root filesystem.\n\
-         N/A: no workloads with containers to check.\n"
-    );
-}
-
-#[test]
-fn check_on_an_empty_directory_is_not_applicable_exit_0() {
-    let dir = dir_with(&[]);
-    let r = run(dir.path(), &["check"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.ends_with("N/A: no workloads with containers to check.\n"), "{}", r.stdout);
-}
-
-#[test]
-fn check_excludes_stateful_images_and_explicit_false_from_the_ratio() {
-    let pod = "\
+/// A Pod with one container of each kind left out of the ratio, and one read-only.
+const STATEFUL_AND_FALSE: &str = "\
 apiVersion: v1
 kind: Pod
 metadata:
@@ -281,97 +70,636 @@ spec:
     securityContext:
       readOnlyRootFilesystem: true
 ";
-    let dir = dir_with(&[("p.yaml", pod)]);
-    let r = run(dir.path(), &["check"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout.contains(
-            "Not applicable (2, excluded from the ratio):\n\
-             \x20 p.yaml:7:5: Pod 'p', container 'db': database/stateful image postgres:16 (matches postgres)\n\
-             \x20 p.yaml:9:5: Pod 'p', container 'opt': explicit readOnlyRootFilesystem: false \
-             (intentional opt-out; --fix-explicit-false flips it)\n\
-             1 of 1 containers use read-only root filesystem.\n"
-        ),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout.contains("p.yaml:9:5: Pod 'p', container 'opt': explicit readOnlyRootFilesystem: false"),
-        "{}",
-        r.stdout
-    );
+
+/// A Pod whose only container opts out with an explicit `false`.
+const EXPLICIT_FALSE: &str = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c
+    image: nginx
+    securityContext:
+      readOnlyRootFilesystem: false
+";
+
+/// `text` with CRLF line endings.
+fn crlf(text: &str) -> String {
+    text.replace('\n', "\r\n")
 }
 
-#[test]
-fn check_does_not_modify_files() {
-    let dir = dir_with(&[("w.yaml", WRITABLE)]);
-    run(dir.path(), &["check"]);
-    assert_eq!(read_str(dir.path(), "w.yaml"), WRITABLE);
+/// `WRITABLE` padded past 1 MiB.
+fn big() -> String {
+    format!("{WRITABLE}# {}\n", "x".repeat(1 << 20))
 }
 
-#[test]
-fn check_reads_stdin_and_names_it_dash() {
-    let dir = dir_with(&[]);
-    let r = run_stdin(dir.path(), &["check", "-"], WRITABLE.as_bytes());
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.stdout.starts_with(
-            "-:9:9: Deployment 'web' lacks readOnlyRootFilesystem: true. \
-             Stateless web application could run with read-only root.\n\
-             \x20 -:9:9: container 'app': writable; `kube-rofs fix` adds readOnlyRootFilesystem: true\n\
-             0 of 1 containers use read-only root filesystem.\n"
-        ),
-        "{}",
-        r.stdout
-    );
-    assert!(r.stdout.ends_with("FAIL: 0% < 80% threshold.\n"), "{}", r.stdout);
+fn mode(root: &Path, name: &str) -> u32 {
+    std::fs::metadata(root.join(name)).unwrap().permissions().mode() & 0o777
+}
+
+fn chmod(root: &Path, name: &str, mode: u32) {
+    std::fs::set_permissions(root.join(name), std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+// ---------------------------------------------------------------- the table
+
+/// What a text (an output stream, or a file after the run) must be.
+#[derive(Clone, Copy)]
+enum Text<'a> {
+    Is(&'a str),
+    Isnt(&'a str),
+    Has(&'a str),
+    Lacks(&'a str),
+    Starts(&'a str),
+    Ends(&'a str),
+}
+
+impl Text<'_> {
+    fn check(self, what: &str, text: &str) {
+        match self {
+            Is(want) => assert_eq!(text, want, "{what}"),
+            Isnt(other) => assert_ne!(text, other, "{what}"),
+            Has(part) => assert!(text.contains(part), "{what} lacks {part:?}:\n{text}"),
+            Lacks(part) => assert!(!text.contains(part), "{what} has {part:?}:\n{text}"),
+            Starts(head) => assert!(text.starts_with(head), "{what} does not start with {head:?}:\n{text}"),
+            Ends(tail) => assert!(text.ends_with(tail), "{what} does not end with {tail:?}:\n{text}"),
+        }
+    }
+}
+
+/// Prepares the temporary directory beyond a case's files.
+type Setup<'a> = &'a dyn Fn(&Path);
+
+/// Checks the directory and the run beyond a case's other fields.
+type Then<'a> = &'a dyn Fn(&Path, &Run);
+
+/// One run of the binary in a temporary directory, and what it must give.
+struct Case<'a> {
+    /// The directory's files before the run: (relative path, contents).
+    files: &'a [(&'a str, &'a str)],
+    /// What the directory needs beyond `files` (symlinks, file modes).
+    setup: Option<Setup<'a>>,
+    args: &'a [&'a str],
+    /// Standard input; none unless given.
+    stdin: Option<&'a [u8]>,
+    /// The exit code; every case states it.
+    code: i32,
+    stdout: &'a [Text<'a>],
+    stderr: &'a [Text<'a>],
+    /// Files after the run: (relative path, what it must be).
+    after: &'a [(&'a str, Text<'a>)],
+    /// Every file in the directory after the run, sorted, when given.
+    tree: Option<&'a [&'a str]>,
+    /// Checks no field above expresses.
+    then: Option<Then<'a>>,
+}
+
+/// Stands for the exit code of a case that forgot to state one.
+const NO_CODE: i32 = i32::MIN;
+
+impl Default for Case<'_> {
+    fn default() -> Self {
+        Case {
+            files: &[],
+            setup: None,
+            args: &[],
+            stdin: None,
+            code: NO_CODE,
+            stdout: &[],
+            stderr: &[],
+            after: &[],
+            tree: None,
+            then: None,
+        }
+    }
+}
+
+impl Case<'_> {
+    fn run(self) {
+        assert_ne!(self.code, NO_CODE, "the case states no exit code");
+        let dir = dir_with(self.files);
+        if let Some(setup) = self.setup {
+            setup(dir.path());
+        }
+        let r = match self.stdin {
+            Some(input) => kube_rofs_stdin(dir.path(), self.args, input),
+            None => kube_rofs(dir.path(), self.args),
+        };
+        assert_eq!(r.code, self.code, "exit code of kube-rofs {:?}:\n{r}", self.args);
+        for text in self.stdout {
+            text.check("stdout", &r.stdout);
+        }
+        for text in self.stderr {
+            text.check("stderr", &r.stderr);
+        }
+        for (name, text) in self.after {
+            text.check(name, &read_str(dir.path(), name));
+        }
+        if let Some(tree) = self.tree {
+            let names: Vec<String> = snapshot(dir.path()).into_keys().collect();
+            assert_eq!(names, tree, "the files after the run");
+        }
+        if let Some(then) = self.then {
+            then(dir.path(), &r);
+        }
+    }
+}
+
+/// One `#[test]` per row: `name { field: value, ... }` is a `Case` (other fields default), run.
+macro_rules! cases {
+    ($($(#[$attr:meta])* $name:ident { $($field:ident: $value:expr),* $(,)? })*) => {
+        $(
+            $(#[$attr])*
+            #[test]
+            fn $name() {
+                Case { $($field: $value,)* ..Case::default() }.run()
+            }
+        )*
+    };
+}
+
+// ---------------------------------------------------------------- check
+
+cases! {
+    check_passes_with_exit_0_when_all_containers_are_read_only {
+        files: &[("ro.yaml", READ_ONLY)],
+        args: &["check"],
+        code: 0,
+        stdout: &[Is("1 of 1 containers use read-only root filesystem.\n\
+                      PASS: 100% >= 80% threshold.\n")],
+    }
+
+    check_fails_with_exit_1_below_threshold_and_lists_the_writable_container {
+        files: &[("ro.yaml", READ_ONLY), ("w.yaml", WRITABLE)],
+        args: &["check"],
+        code: 1,
+        stdout: &[Is("w.yaml:9:9: Deployment 'web' lacks readOnlyRootFilesystem: true. \
+                      Stateless web application could run with read-only root.\n\
+                      \x20 w.yaml:9:9: container 'app': writable; `kube-rofs fix` adds readOnlyRootFilesystem: true\n\
+                      1 of 2 containers use read-only root filesystem.\n\
+                      FAIL: 50% < 80% threshold.\n")],
+    }
+
+    check_exits_2_on_invalid_yaml {
+        files: &[("ro.yaml", READ_ONLY), ("bad.yaml", INVALID)],
+        args: &["check"],
+        code: 2,
+        stderr: &[Has("bad.yaml:2:4: error: invalid YAML: ")],
+        // The valid file is still counted.
+        stdout: &[Has("1 of 1 containers use read-only root filesystem.")],
+    }
+
+    check_exits_2_on_a_missing_path {
+        args: &["check", "nope.yaml"],
+        code: 2,
+        stderr: &[Starts("nope.yaml: error: cannot read: ")],
+    }
+
+    check_threshold_as_fraction_lowers_the_bar {
+        files: &[("ro.yaml", READ_ONLY), ("w.yaml", WRITABLE)],
+        args: &["check", "--threshold", "0.5"],
+        code: 0,
+        stdout: &[Ends("PASS: 50% >= 50% threshold.\n")],
+    }
+
+    check_threshold_as_percent_lowers_the_bar {
+        files: &[("ro.yaml", READ_ONLY), ("w.yaml", WRITABLE)],
+        args: &["check", "--threshold=50%"],
+        code: 0,
+        stdout: &[Ends("PASS: 50% >= 50% threshold.\n")],
+    }
+
+    check_threshold_percent_just_above_ratio_fails {
+        files: &[("ro.yaml", READ_ONLY), ("w.yaml", WRITABLE)],
+        args: &["check", "--threshold", "51%"],
+        code: 1,
+        stdout: &[Ends("FAIL: 50% < 51% threshold.\n")],
+    }
+
+    check_threshold_above_1_is_a_usage_error_exit_2 {
+        files: &[("ro.yaml", READ_ONLY)],
+        args: &["check", "--threshold=2"],
+        code: 2,
+        stderr: &[Has("invalid value '2' for '--threshold")],
+        stdout: &[Is("")],
+    }
+
+    check_threshold_above_100_percent_is_a_usage_error_exit_2 {
+        files: &[("ro.yaml", READ_ONLY)],
+        args: &["check", "--threshold=150%"],
+        code: 2,
+        stderr: &[Has("invalid value '150%' for '--threshold")],
+        stdout: &[Is("")],
+    }
+
+    check_threshold_below_0_is_a_usage_error_exit_2 {
+        files: &[("ro.yaml", READ_ONLY)],
+        args: &["check", "--threshold=-0.1"],
+        code: 2,
+        stderr: &[Has("invalid value '-0.1' for '--threshold")],
+        stdout: &[Is("")],
+    }
+
+    check_threshold_not_a_number_is_a_usage_error_exit_2 {
+        files: &[("ro.yaml", READ_ONLY)],
+        args: &["check", "--threshold=abc"],
+        code: 2,
+        stderr: &[Has("invalid value 'abc' for '--threshold")],
+        stdout: &[Is("")],
+    }
+
+    check_without_workloads_is_not_applicable_exit_0 {
+        files: &[("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n")],
+        args: &["check"],
+        code: 0,
+        stdout: &[Is("0 of 0 containers use read-only root filesystem.\n\
+                      N/A: no workloads with containers to check.\n")],
+    }
+
+    check_on_an_empty_directory_is_not_applicable_exit_0 {
+        args: &["check"],
+        code: 0,
+        stdout: &[Ends("N/A: no workloads with containers to check.\n")],
+    }
+
+    check_excludes_stateful_images_and_explicit_false_from_the_ratio {
+        files: &[("p.yaml", STATEFUL_AND_FALSE)],
+        args: &["check"],
+        code: 0,
+        stdout: &[
+            Has("Not applicable (2, excluded from the ratio):\n\
+                 \x20 p.yaml:7:5: Pod 'p', container 'db': database/stateful image postgres:16 (matches postgres)\n\
+                 \x20 p.yaml:9:5: Pod 'p', container 'opt': explicit readOnlyRootFilesystem: false \
+                 (intentional opt-out; --fix-explicit-false flips it)\n\
+                 1 of 1 containers use read-only root filesystem.\n"),
+            Has("p.yaml:9:5: Pod 'p', container 'opt': explicit readOnlyRootFilesystem: false"),
+        ],
+    }
+
+    check_does_not_modify_files {
+        files: &[("w.yaml", WRITABLE)],
+        args: &["check"],
+        code: 1,
+        after: &[("w.yaml", Is(WRITABLE))],
+    }
+
+    check_reads_stdin_and_names_it_dash {
+        args: &["check", "-"],
+        stdin: Some(WRITABLE.as_bytes()),
+        code: 1,
+        stdout: &[
+            Starts("-:9:9: Deployment 'web' lacks readOnlyRootFilesystem: true. \
+                    Stateless web application could run with read-only root.\n\
+                    \x20 -:9:9: container 'app': writable; `kube-rofs fix` adds readOnlyRootFilesystem: true\n\
+                    0 of 1 containers use read-only root filesystem.\n"),
+            Ends("FAIL: 0% < 80% threshold.\n"),
+        ],
+    }
+
+    explicit_file_with_a_non_yaml_extension_is_still_checked {
+        files: &[("manifest.txt", WRITABLE)],
+        args: &["check", "manifest.txt"],
+        code: 1,
+        stdout: &[Starts("manifest.txt:9:9: Deployment 'web' lacks readOnlyRootFilesystem: true.")],
+    }
+
+    stateful_image_glob_makes_a_container_not_applicable {
+        files: &[("w.yaml", &WRITABLE.replace("image: nginx", "image: registry.example/team/mydb:1"))],
+        args: &["check", "--stateful-image", "mydb*"],
+        code: 0,
+        stdout: &[
+            Has("Not applicable (1, excluded from the ratio):\n"),
+            Ends("N/A: no workloads with containers to check.\n"),
+        ],
+    }
+
+    postgres_is_a_stateful_image_by_default {
+        files: &[("w.yaml", &WRITABLE.replace("image: nginx", "image: postgres:16"))],
+        args: &["check"],
+        code: 0,
+        stdout: &[Has("Not applicable (1, excluded from the ratio):\n")],
+    }
+
+    no_default_stateful_images_makes_postgres_fixable {
+        files: &[("w.yaml", &WRITABLE.replace("image: nginx", "image: postgres:16"))],
+        args: &["check", "--no-default-stateful-images"],
+        code: 1,
+        stdout: &[Has("0 of 1 containers use read-only root filesystem.")],
+    }
+
+    standard_input_over_max_file_size_is_an_error {
+        args: &["check", "--max-file-size", "1", "-"],
+        stdin: Some(big().as_bytes()),
+        code: 2,
+        stderr: &[Has("-: error: file is 1.0 MiB")],
+    }
 }
 
 // ---------------------------------------------------------------- diff
 
-#[test]
-fn diff_exits_0_with_empty_stdout_when_nothing_to_change() {
-    let dir = dir_with(&[("ro.yaml", READ_ONLY)]);
-    let r = run(dir.path(), &["diff"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert_eq!(r.stdout, "");
-    assert!(r.stderr.contains("kube-rofs: 0 containers to fix in 0 of 1 files; 1 already read-only,"), "{}", r.stderr);
+cases! {
+    diff_exits_0_with_empty_stdout_when_nothing_to_change {
+        files: &[("ro.yaml", READ_ONLY)],
+        args: &["diff"],
+        code: 0,
+        stdout: &[Is("")],
+        stderr: &[Has("kube-rofs: 0 containers to fix in 0 of 1 files; 1 already read-only,")],
+    }
+
+    diff_exits_1_with_a_unified_diff_and_leaves_files_alone {
+        files: &[("ro.yaml", READ_ONLY), ("sub/w.yaml", WRITABLE)],
+        args: &["diff", "--no-log-dir"],
+        code: 1,
+        stdout: &[
+            Starts("--- a/sub/w.yaml\n+++ b/sub/w.yaml\n@@ "),
+            Has("+        securityContext:\n+          readOnlyRootFilesystem: true\n"),
+            Lacks("ro.yaml"),
+        ],
+        stderr: &[Has("kube-rofs: 1 containers to fix in 1 of 2 files;")],
+        after: &[("sub/w.yaml", Is(WRITABLE))],
+    }
+
+    diff_exits_2_on_invalid_yaml_even_with_changes {
+        files: &[("bad.yaml", INVALID), ("w.yaml", WRITABLE)],
+        args: &["diff"],
+        code: 2,
+        stderr: &[Has("bad.yaml:2:4: error: invalid YAML: ")],
+        stdout: &[Has("--- a/w.yaml\n"), Lacks("bad.yaml")],
+    }
+
+    diff_reads_stdin_with_a_dash_label {
+        args: &["diff", "-"],
+        stdin: Some(WRITABLE.as_bytes()),
+        code: 1,
+        stdout: &[Starts("--- a/-\n+++ b/-\n@@ ")],
+        stderr: &[Has("kube-rofs: 1 containers to fix in 1 of 1 files;")],
+    }
+
+    diff_reports_helm_template_skipped_and_exits_0_when_nothing_else_changes {
+        files: &[("templates/pod.yaml", HELM), ("ro.yaml", READ_ONLY)],
+        args: &["diff"],
+        code: 0,
+        stdout: &[Is("")],
+        stderr: &[
+            Has("templates/pod.yaml: skipped: Go/Helm template, not YAML until rendered"),
+            Has(" 1 files skipped, 0 errors."),
+            Lacks("error:"),
+        ],
+    }
 }
 
-#[test]
-fn diff_exits_1_with_a_unified_diff_and_leaves_files_alone() {
-    let dir = dir_with(&[("ro.yaml", READ_ONLY), ("sub/w.yaml", WRITABLE)]);
-    let r = run(dir.path(), &["diff", "--no-log-dir"]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.starts_with("--- a/sub/w.yaml\n+++ b/sub/w.yaml\n@@ "), "{}", r.stdout);
-    assert!(r.stdout.contains("+        securityContext:\n+          readOnlyRootFilesystem: true\n"), "{}", r.stdout);
-    assert!(!r.stdout.contains("ro.yaml"), "{}", r.stdout);
-    assert!(r.stderr.contains("kube-rofs: 1 containers to fix in 1 of 2 files;"), "{}", r.stderr);
-    assert_eq!(read_str(dir.path(), "sub/w.yaml"), WRITABLE);
+// ---------------------------------------------------------------- fix
+
+cases! {
+    fix_writes_the_file_and_prints_the_summary_on_stdout {
+        files: &[("w.yaml", WRITABLE), ("ro.yaml", READ_ONLY)],
+        args: &["fix", "--no-log-dir"],
+        code: 0,
+        stdout: &[Is("kube-rofs: fixed 1 containers in 1 of 2 files; 1 already read-only, 0 not applicable, \
+                      0 explicit false, 0 refused, 0 files skipped, 0 errors.\n")],
+        after: &[("w.yaml", Is(WRITABLE_FIXED_NO_LOG_DIR)), ("ro.yaml", Is(READ_ONLY))],
+    }
+
+    fix_adds_tmp_and_default_log_dir_volumes {
+        files: &[("w.yaml", WRITABLE)],
+        args: &["fix"],
+        code: 0,
+        after: &[("w.yaml", Ends("        volumeMounts:
+        - name: tmp
+          mountPath: /tmp
+        - name: app-logs
+          mountPath: /var/log/app
+      volumes:
+      - name: tmp
+        emptyDir: {}
+      - name: app-logs
+        emptyDir: {}
+"))],
+    }
+
+    fix_with_no_log_dir_adds_only_tmp {
+        files: &[("w.yaml", WRITABLE)],
+        args: &["fix", "--no-log-dir"],
+        code: 0,
+        after: &[
+            ("w.yaml", Is(WRITABLE_FIXED_NO_LOG_DIR)),
+            ("w.yaml", Lacks("/var/log")),
+            ("w.yaml", Lacks("app-logs")),
+        ],
+    }
+
+    fix_with_log_dir_uses_that_path {
+        files: &[("w.yaml", WRITABLE)],
+        args: &["fix", "--log-dir", "/srv/logs"],
+        code: 0,
+        after: &[("w.yaml", Has("mountPath: /srv/logs\n")), ("w.yaml", Lacks("/var/log/app"))],
+    }
+
+    log_dir_and_no_log_dir_conflict_exit_2 {
+        files: &[("w.yaml", WRITABLE)],
+        args: &["fix", "--no-log-dir", "--log-dir", "/x"],
+        code: 2,
+        stderr: &[Has("cannot be used with")],
+        after: &[("w.yaml", Is(WRITABLE))],
+    }
+
+    fix_keeps_the_file_mode {
+        files: &[("w.yaml", WRITABLE)],
+        setup: Some(&|dir| chmod(dir, "w.yaml", 0o640)),
+        args: &["fix"],
+        code: 0,
+        // The file was fixed ...
+        after: &[("w.yaml", Isnt(WRITABLE))],
+        // ... and kept its mode.
+        then: Some(&|dir, _| assert_eq!(mode(dir, "w.yaml"), 0o640)),
+    }
+
+    fix_leaves_no_temporary_files_behind {
+        files: &[("w.yaml", WRITABLE), ("sub/x.yaml", WRITABLE)],
+        args: &["fix"],
+        code: 0,
+        tree: Some(&["sub/x.yaml", "w.yaml"]),
+    }
+
+    fix_with_an_invalid_file_fixes_the_others_and_exits_2 {
+        files: &[("a.yaml", WRITABLE), ("bad.yaml", INVALID), ("z/c.yaml", WRITABLE)],
+        args: &["fix", "--no-log-dir"],
+        code: 2,
+        stderr: &[Has("bad.yaml:2:4: error: invalid YAML: ")],
+        after: &[
+            ("bad.yaml", Is(INVALID)),
+            ("a.yaml", Is(WRITABLE_FIXED_NO_LOG_DIR)),
+            ("z/c.yaml", Is(WRITABLE_FIXED_NO_LOG_DIR)),
+        ],
+        stdout: &[Starts("kube-rofs: fixed 2 containers in 2 of 2 files;"), Ends(" 1 errors.\n")],
+    }
+
+    fix_stdin_writes_yaml_to_stdout_and_summary_to_stderr {
+        args: &["fix", "-", "--no-log-dir"],
+        stdin: Some(WRITABLE.as_bytes()),
+        code: 0,
+        stdout: &[Is(WRITABLE_FIXED_NO_LOG_DIR)],
+        stderr: &[Starts("kube-rofs: fixed 1 containers in 1 of 1 files;")],
+        // Nothing written to disk.
+        tree: Some(&[]),
+    }
+
+    fix_stdin_echoes_input_unchanged_when_nothing_to_fix {
+        args: &["fix", "-"],
+        stdin: Some(READ_ONLY.as_bytes()),
+        code: 0,
+        stdout: &[Is(READ_ONLY)],
+        stderr: &[Starts("kube-rofs: fixed 0 containers in 0 of 1 files;")],
+    }
+
+    fix_stdin_with_invalid_yaml_exits_2_and_prints_no_yaml {
+        args: &["fix", "-"],
+        stdin: Some(INVALID.as_bytes()),
+        code: 2,
+        stdout: &[Is("")],
+        stderr: &[Has("-:2:4: error: invalid YAML: ")],
+    }
+
+    fix_skips_hidden_directories_when_walking {
+        files: &[("w.yaml", WRITABLE), (".git/hooks/w.yaml", WRITABLE), (".github/workflows/w.yml", WRITABLE)],
+        args: &["fix"],
+        code: 0,
+        stdout: &[Starts("kube-rofs: fixed 1 containers in 1 of 1 files;")],
+        after: &[
+            (".git/hooks/w.yaml", Is(WRITABLE)),
+            (".github/workflows/w.yml", Is(WRITABLE)),
+            ("w.yaml", Isnt(WRITABLE)),
+        ],
+    }
+
+    fix_walks_only_yaml_and_yml_extensions_in_directories {
+        files: &[("a.yml", WRITABLE), ("b.yaml", WRITABLE), ("c.txt", WRITABLE), ("d.json", WRITABLE)],
+        args: &["fix"],
+        code: 0,
+        stdout: &[Starts("kube-rofs: fixed 2 containers in 2 of 2 files;")],
+        after: &[("c.txt", Is(WRITABLE)), ("d.json", Is(WRITABLE))],
+    }
+
+    explicit_file_with_a_non_yaml_extension_is_still_fixed {
+        files: &[("manifest.txt", WRITABLE)],
+        args: &["fix", "--no-log-dir", "manifest.txt"],
+        code: 0,
+        after: &[("manifest.txt", Is(WRITABLE_FIXED_NO_LOG_DIR))],
+    }
+
+    fix_leaves_helm_templates_alone_and_exits_0 {
+        files: &[("chart/templates/pod.yaml", HELM)],
+        args: &["fix"],
+        code: 0,
+        stderr: &[Has("chart/templates/pod.yaml: skipped: Go/Helm template")],
+        stdout: &[Has(" 1 files skipped, 0 errors.")],
+        after: &[("chart/templates/pod.yaml", Is(HELM))],
+    }
+
+    fix_keeps_crlf_line_endings {
+        files: &[("crlf.yaml", &crlf(WRITABLE))],
+        args: &["fix", "--no-log-dir"],
+        code: 0,
+        after: &[("crlf.yaml", Is(&crlf(WRITABLE_FIXED_NO_LOG_DIR)))],
+        then: Some(&|dir, _| {
+            let text = read_str(dir, "crlf.yaml");
+            assert!(!text.replace("\r\n", "").contains('\n'), "a bare LF line ending: {text:?}");
+        }),
+    }
+
+    fix_leaves_explicit_false_alone {
+        files: &[("p.yaml", EXPLICIT_FALSE)],
+        args: &["fix"],
+        code: 0,
+        after: &[("p.yaml", Is(EXPLICIT_FALSE))],
+        stdout: &[Has(" 1 explicit false,")],
+    }
+
+    fix_explicit_false_flips_it_when_asked {
+        files: &[("p.yaml", EXPLICIT_FALSE)],
+        args: &["fix", "--fix-explicit-false", "--no-log-dir"],
+        code: 0,
+        after: &[("p.yaml", Has("readOnlyRootFilesystem: true")), ("p.yaml", Lacks("readOnlyRootFilesystem: false"))],
+    }
+
+    stateful_image_glob_makes_fix_leave_the_container_alone {
+        files: &[("w.yaml", &WRITABLE.replace("image: nginx", "image: registry.example/team/mydb:1"))],
+        args: &["fix", "--stateful-image", "mydb*"],
+        code: 0,
+        after: &[("w.yaml", Is(&WRITABLE.replace("image: nginx", "image: registry.example/team/mydb:1")))],
+    }
+
+    fix_refuses_to_write_through_a_named_symlink_and_keeps_link_and_target {
+        files: &[("real.yaml", WRITABLE)],
+        setup: Some(&|dir| symlink("real.yaml", dir.join("link.yaml")).unwrap()),
+        args: &["fix", "--no-log-dir", "link.yaml"],
+        code: 2,
+        stderr: &[Has("link.yaml: error: a symlink; not written through")],
+        then: Some(&|dir, _| {
+            let meta = std::fs::symlink_metadata(dir.join("link.yaml")).unwrap();
+            assert!(meta.file_type().is_symlink(), "link.yaml was replaced by a regular file");
+        }),
+        after: &[("real.yaml", Is(WRITABLE))],
+    }
+
+    directory_walks_do_not_follow_symlinked_directories {
+        files: &[("repo/a.yaml", READ_ONLY), ("elsewhere/w.yaml", WRITABLE)],
+        setup: Some(&|dir| symlink("../elsewhere", dir.join("repo/linked")).unwrap()),
+        args: &["fix", "repo"],
+        code: 0,
+        stdout: &[Has("in 0 of 1 files")],
+        after: &[("elsewhere/w.yaml", Is(WRITABLE))],
+    }
+
+    a_file_named_twice_is_processed_once {
+        files: &[("d.yaml", WRITABLE)],
+        args: &["fix", "--no-log-dir", "d.yaml", "./d.yaml"],
+        code: 0,
+        stdout: &[Has("fixed 1 containers in 1 of 1 files")],
+        after: &[("d.yaml", Is(WRITABLE_FIXED_NO_LOG_DIR))],
+    }
+
+    a_file_over_max_file_size_is_an_error_naming_the_flag_and_others_proceed {
+        files: &[("big.yaml", &big()), ("w.yaml", WRITABLE)],
+        args: &["fix", "--no-log-dir", "--max-file-size", "1"],
+        code: 2,
+        stderr: &[Has("big.yaml: error: file is 1.0 MiB, larger than --max-file-size 1 (MiB)")],
+        after: &[("big.yaml", Is(&big())), ("w.yaml", Is(WRITABLE_FIXED_NO_LOG_DIR))],
+    }
+
+    paths_with_spaces_unicode_and_leading_dashes {
+        files: &[("my dir/ünï côde.yaml", WRITABLE), ("-dash.yaml", WRITABLE)],
+        args: &["fix", "--no-log-dir", "--", "my dir/ünï côde.yaml", "-dash.yaml"],
+        code: 0,
+        after: &[("my dir/ünï côde.yaml", Is(WRITABLE_FIXED_NO_LOG_DIR)), ("-dash.yaml", Is(WRITABLE_FIXED_NO_LOG_DIR))],
+    }
+
+    a_read_only_file_is_an_error_and_the_others_are_fixed {
+        files: &[("ro.yaml", WRITABLE), ("w.yaml", WRITABLE)],
+        setup: Some(&|dir| chmod(dir, "ro.yaml", 0o444)),
+        args: &["fix", "--no-log-dir"],
+        code: 2,
+        stderr: &[Has("ro.yaml: error: read-only (mode 444); not written")],
+        after: &[("ro.yaml", Is(WRITABLE)), ("w.yaml", Is(WRITABLE_FIXED_NO_LOG_DIR))],
+    }
 }
 
-#[test]
-fn diff_exits_2_on_invalid_yaml_even_with_changes() {
-    let dir = dir_with(&[("bad.yaml", INVALID), ("w.yaml", WRITABLE)]);
-    let r = run(dir.path(), &["diff"]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("bad.yaml:2:4: error: invalid YAML: "), "{}", r.stderr);
-    assert!(r.stdout.contains("--- a/w.yaml\n"), "{}", r.stdout);
-    assert!(!r.stdout.contains("bad.yaml"), "{}", r.stdout);
-}
+// ---------------------------------------------------------------- several runs
 
 #[test]
 fn diff_paths_are_relative_to_cwd_when_given_absolute_paths() {
     let dir = dir_with(&[("k8s/w.yaml", WRITABLE)]);
     let abs = dir.path().join("k8s/w.yaml");
-    let r = run(dir.path(), &["diff", abs.to_str().unwrap()]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let r = kube_rofs(dir.path(), &["diff", abs.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{r}");
     assert!(r.stdout.starts_with("--- a/k8s/w.yaml\n+++ b/k8s/w.yaml\n"), "{}", r.stdout);
 }
 
 #[test]
 fn diff_output_applied_with_git_apply_equals_what_fix_writes() {
-    let crlf = WRITABLE.replace('\n', "\r\n");
+    let crlf = crlf(WRITABLE);
     let no_newline = READ_ONLY.replace("readOnlyRootFilesystem: true\n", "runAsUser: 1\n").trim_end().to_owned();
     let files: &[(&str, &str)] = &[
         ("ro.yaml", READ_ONLY),
@@ -383,16 +711,16 @@ fn diff_output_applied_with_git_apply_equals_what_fix_writes() {
     let fixed = dir_with(files);
     let patched = dir_with(files);
 
-    let d = run(patched.path(), &["diff"]);
-    assert_eq!(d.code, 1, "{}{}", d.stdout, d.stderr);
+    let d = kube_rofs(patched.path(), &["diff"]);
+    assert_eq!(d.code, 1, "{d}");
     assert_eq!(d.stdout.matches("\n+++ b/").count(), 4, "{}", d.stdout);
     assert!(d.stdout.contains("--- a/apps/two docs.yml\t\n"), "{}", d.stdout);
     assert!(d.stdout.contains("\\ No newline at end of file"), "{}", d.stdout);
     git(patched.path(), &["init", "-q"], None);
-    git(patched.path(), &["apply", "-"], Some(&d.raw_stdout));
+    git(patched.path(), &["apply", "-"], Some(d.stdout.as_bytes()));
 
-    let f = run(fixed.path(), &["fix"]);
-    assert_eq!(f.code, 0, "{}{}", f.stdout, f.stderr);
+    let f = kube_rofs(fixed.path(), &["fix"]);
+    assert_eq!(f.code, 0, "{f}");
     assert!(f.stdout.starts_with("kube-rofs: fixed 5 containers in 4 of 5 files;"), "{}", f.stdout);
 
     let want = snapshot(fixed.path());
@@ -411,119 +739,14 @@ fn diff_output_applied_with_git_apply_equals_what_fix_writes() {
 }
 
 #[test]
-fn diff_reads_stdin_with_a_dash_label() {
-    let dir = dir_with(&[]);
-    let r = run_stdin(dir.path(), &["diff", "-"], WRITABLE.as_bytes());
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.starts_with("--- a/-\n+++ b/-\n@@ "), "{}", r.stdout);
-    assert!(r.stderr.contains("kube-rofs: 1 containers to fix in 1 of 1 files;"), "{}", r.stderr);
-}
-
-#[test]
-fn diff_reports_helm_template_skipped_and_exits_0_when_nothing_else_changes() {
-    let dir = dir_with(&[("templates/pod.yaml", HELM), ("ro.yaml", READ_ONLY)]);
-    let r = run(dir.path(), &["diff"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert_eq!(r.stdout, "");
-    assert!(
-        r.stderr.contains("templates/pod.yaml: skipped: Go/Helm template, not YAML until rendered"),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stderr.contains(" 1 files skipped, 0 errors."), "{}", r.stderr);
-    assert!(!r.stderr.contains("error:"), "{}", r.stderr);
-}
-
-// ---------------------------------------------------------------- fix
-
-#[test]
-fn fix_writes_the_file_and_prints_the_summary_on_stdout() {
-    let dir = dir_with(&[("w.yaml", WRITABLE), ("ro.yaml", READ_ONLY)]);
-    let r = run(dir.path(), &["fix", "--no-log-dir"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert_eq!(
-        r.stdout,
-        "kube-rofs: fixed 1 containers in 1 of 2 files; 1 already read-only, 0 not applicable, \
-         0 explicit false, 0 refused, 0 files skipped, 0 errors.\n"
-    );
-    assert_eq!(read_str(dir.path(), "w.yaml"), WRITABLE_FIXED_NO_LOG_DIR);
-    assert_eq!(read_str(dir.path(), "ro.yaml"), READ_ONLY);
-}
-
-#[test]
-fn fix_adds_tmp_and_default_log_dir_volumes() {
-    let dir = dir_with(&[("w.yaml", WRITABLE)]);
-    let r = run(dir.path(), &["fix"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    let text = read_str(dir.path(), "w.yaml");
-    assert!(
-        text.ends_with(
-            "        volumeMounts:
-        - name: tmp
-          mountPath: /tmp
-        - name: app-logs
-          mountPath: /var/log/app
-      volumes:
-      - name: tmp
-        emptyDir: {}
-      - name: app-logs
-        emptyDir: {}
-"
-        ),
-        "{text}"
-    );
-}
-
-#[test]
-fn fix_with_no_log_dir_adds_only_tmp() {
-    let dir = dir_with(&[("w.yaml", WRITABLE)]);
-    let r = run(dir.path(), &["fix", "--no-log-dir"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    let text = read_str(dir.path(), "w.yaml");
-    assert_eq!(text, WRITABLE_FIXED_NO_LOG_DIR);
-    assert!(!text.contains("/var/log"), "{text}");
-    assert!(!text.contains("app-logs"), "{text}");
-}
-
-#[test]
-fn fix_with_log_dir_uses_that_path() {
-    let dir = dir_with(&[("w.yaml", WRITABLE)]);
-    let r = run(dir.path(), &["fix", "--log-dir", "/srv/logs"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    let text = read_str(dir.path(), "w.yaml");
-    assert!(text.contains("mountPath: /srv/logs\n"), "{text}");
-    assert!(!text.contains("/var/log/app"), "{text}");
-}
-
-#[test]
-fn fix_keeps_the_file_mode() {
-    let dir = dir_with(&[("w.yaml", WRITABLE)]);
-    let path = dir.path().join("w.yaml");
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
-    let r = run(dir.path(), &["fix"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert_ne!(read_str(dir.path(), "w.yaml"), WRITABLE, "file was not fixed");
-    assert_eq!(mode(dir.path(), "w.yaml"), 0o640);
-}
-
-#[test]
-fn fix_leaves_no_temporary_files_behind() {
-    let dir = dir_with(&[("w.yaml", WRITABLE), ("sub/x.yaml", WRITABLE)]);
-    let r = run(dir.path(), &["fix"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    let names: Vec<String> = snapshot(dir.path()).into_iter().map(|(n, _)| n).collect();
-    assert_eq!(names, ["sub/x.yaml", "w.yaml"]);
-}
-
-#[test]
 fn fix_twice_changes_nothing_the_second_time() {
     let dir = dir_with(&[("w.yaml", WRITABLE), ("ro.yaml", READ_ONLY)]);
-    let first = run(dir.path(), &["fix"]);
-    assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
+    let first = kube_rofs(dir.path(), &["fix"]);
+    assert_eq!(first.code, 0, "{first}");
     let after_first = snapshot(dir.path());
 
-    let second = run(dir.path(), &["fix"]);
-    assert_eq!(second.code, 0, "{}{}", second.stdout, second.stderr);
+    let second = kube_rofs(dir.path(), &["fix"]);
+    assert_eq!(second.code, 0, "{second}");
     assert!(
         second.stdout.starts_with("kube-rofs: fixed 0 containers in 0 of 2 files; 2 already read-only,"),
         "{}",
@@ -531,251 +754,24 @@ fn fix_twice_changes_nothing_the_second_time() {
     );
     assert_eq!(snapshot(dir.path()), after_first);
 
-    let d = run(dir.path(), &["diff"]);
-    assert_eq!(d.code, 0, "{}{}", d.stdout, d.stderr);
+    let d = kube_rofs(dir.path(), &["diff"]);
+    assert_eq!(d.code, 0, "{d}");
     assert_eq!(d.stdout, "");
-}
-
-#[test]
-fn fix_with_an_invalid_file_fixes_the_others_and_exits_2() {
-    let dir = dir_with(&[("a.yaml", WRITABLE), ("bad.yaml", INVALID), ("z/c.yaml", WRITABLE)]);
-    let r = run(dir.path(), &["fix", "--no-log-dir"]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("bad.yaml:2:4: error: invalid YAML: "), "{}", r.stderr);
-    assert_eq!(read(dir.path(), "bad.yaml"), INVALID.as_bytes());
-    assert_eq!(read_str(dir.path(), "a.yaml"), WRITABLE_FIXED_NO_LOG_DIR);
-    assert_eq!(read_str(dir.path(), "z/c.yaml"), WRITABLE_FIXED_NO_LOG_DIR);
-    assert!(r.stdout.starts_with("kube-rofs: fixed 2 containers in 2 of 2 files;"), "{}", r.stdout);
-    assert!(r.stdout.ends_with(" 1 errors.\n"), "{}", r.stdout);
-}
-
-#[test]
-fn fix_stdin_writes_yaml_to_stdout_and_summary_to_stderr() {
-    let dir = dir_with(&[]);
-    let r = run_stdin(dir.path(), &["fix", "-", "--no-log-dir"], WRITABLE.as_bytes());
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert_eq!(r.stdout, WRITABLE_FIXED_NO_LOG_DIR);
-    assert!(r.stderr.starts_with("kube-rofs: fixed 1 containers in 1 of 1 files;"), "{}", r.stderr);
-    assert_eq!(snapshot(dir.path()), Vec::new(), "nothing written to disk");
-}
-
-#[test]
-fn fix_stdin_echoes_input_unchanged_when_nothing_to_fix() {
-    let dir = dir_with(&[]);
-    let r = run_stdin(dir.path(), &["fix", "-"], READ_ONLY.as_bytes());
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert_eq!(r.stdout, READ_ONLY);
-    assert!(r.stderr.starts_with("kube-rofs: fixed 0 containers in 0 of 1 files;"), "{}", r.stderr);
-}
-
-#[test]
-fn fix_stdin_with_invalid_yaml_exits_2_and_prints_no_yaml() {
-    let dir = dir_with(&[]);
-    let r = run_stdin(dir.path(), &["fix", "-"], INVALID.as_bytes());
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert_eq!(r.stdout, "");
-    assert!(r.stderr.contains("-:2:4: error: invalid YAML: "), "{}", r.stderr);
-}
-
-#[test]
-fn fix_skips_hidden_directories_when_walking() {
-    let dir = dir_with(&[("w.yaml", WRITABLE), (".git/hooks/w.yaml", WRITABLE), (".github/workflows/w.yml", WRITABLE)]);
-    let r = run(dir.path(), &["fix"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.starts_with("kube-rofs: fixed 1 containers in 1 of 1 files;"), "{}", r.stdout);
-    assert_eq!(read_str(dir.path(), ".git/hooks/w.yaml"), WRITABLE);
-    assert_eq!(read_str(dir.path(), ".github/workflows/w.yml"), WRITABLE);
-    assert_ne!(read_str(dir.path(), "w.yaml"), WRITABLE);
-}
-
-#[test]
-fn fix_walks_only_yaml_and_yml_extensions_in_directories() {
-    let dir = dir_with(&[("a.yml", WRITABLE), ("b.yaml", WRITABLE), ("c.txt", WRITABLE), ("d.json", WRITABLE)]);
-    let r = run(dir.path(), &["fix"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.starts_with("kube-rofs: fixed 2 containers in 2 of 2 files;"), "{}", r.stdout);
-    assert_eq!(read_str(dir.path(), "c.txt"), WRITABLE);
-    assert_eq!(read_str(dir.path(), "d.json"), WRITABLE);
-}
-
-#[test]
-fn explicit_file_with_a_non_yaml_extension_is_still_read() {
-    let dir = dir_with(&[("manifest.txt", WRITABLE)]);
-    let c = run(dir.path(), &["check", "manifest.txt"]);
-    assert_eq!(c.code, 1, "{}{}", c.stdout, c.stderr);
-    assert!(
-        c.stdout.starts_with("manifest.txt:9:9: Deployment 'web' lacks readOnlyRootFilesystem: true."),
-        "{}",
-        c.stdout
-    );
-
-    let f = run(dir.path(), &["fix", "--no-log-dir", "manifest.txt"]);
-    assert_eq!(f.code, 0, "{}{}", f.stdout, f.stderr);
-    assert_eq!(read_str(dir.path(), "manifest.txt"), WRITABLE_FIXED_NO_LOG_DIR);
-}
-
-#[test]
-fn fix_leaves_helm_templates_alone_and_exits_0() {
-    let dir = dir_with(&[("chart/templates/pod.yaml", HELM)]);
-    let r = run(dir.path(), &["fix"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("chart/templates/pod.yaml: skipped: Go/Helm template"), "{}", r.stderr);
-    assert!(r.stdout.contains(" 1 files skipped, 0 errors."), "{}", r.stdout);
-    assert_eq!(read_str(dir.path(), "chart/templates/pod.yaml"), HELM);
-}
-
-#[test]
-fn fix_keeps_crlf_line_endings() {
-    let crlf = WRITABLE.replace('\n', "\r\n");
-    let dir = dir_with(&[("crlf.yaml", &crlf)]);
-    let r = run(dir.path(), &["fix", "--no-log-dir"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    let got = read(dir.path(), "crlf.yaml");
-    assert_eq!(got, WRITABLE_FIXED_NO_LOG_DIR.replace('\n', "\r\n").as_bytes());
-    let text = String::from_utf8(got).unwrap();
-    assert!(!text.replace("\r\n", "").contains('\n'), "a bare LF line ending: {text:?}");
-}
-
-#[test]
-fn fix_explicit_false_is_left_alone_unless_asked() {
-    let pod = "\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: p
-spec:
-  containers:
-  - name: c
-    image: nginx
-    securityContext:
-      readOnlyRootFilesystem: false
-";
-    let dir = dir_with(&[("p.yaml", pod)]);
-    let r = run(dir.path(), &["fix"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert_eq!(read_str(dir.path(), "p.yaml"), pod);
-    assert!(r.stdout.contains(" 1 explicit false,"), "{}", r.stdout);
-
-    let r = run(dir.path(), &["fix", "--fix-explicit-false", "--no-log-dir"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    let text = read_str(dir.path(), "p.yaml");
-    assert!(text.contains("readOnlyRootFilesystem: true"), "{text}");
-    assert!(!text.contains("readOnlyRootFilesystem: false"), "{text}");
-}
-
-#[test]
-fn stateful_image_glob_makes_a_container_not_applicable() {
-    let dir = dir_with(&[("w.yaml", &WRITABLE.replace("image: nginx", "image: registry.example/team/mydb:1"))]);
-    let before = read(dir.path(), "w.yaml");
-    let r = run(dir.path(), &["check", "--stateful-image", "mydb*"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("Not applicable (1, excluded from the ratio):\n"), "{}", r.stdout);
-    assert!(r.stdout.ends_with("N/A: no workloads with containers to check.\n"), "{}", r.stdout);
-    let f = run(dir.path(), &["fix", "--stateful-image", "mydb*"]);
-    assert_eq!(f.code, 0, "{}{}", f.stdout, f.stderr);
-    assert_eq!(read(dir.path(), "w.yaml"), before);
-}
-
-#[test]
-fn no_default_stateful_images_makes_postgres_fixable() {
-    let dir = dir_with(&[("w.yaml", &WRITABLE.replace("image: nginx", "image: postgres:16"))]);
-    let r = run(dir.path(), &["check"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("Not applicable (1, excluded from the ratio):\n"), "{}", r.stdout);
-
-    let r = run(dir.path(), &["check", "--no-default-stateful-images"]);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("0 of 1 containers use read-only root filesystem."), "{}", r.stdout);
-}
-
-#[test]
-fn log_dir_and_no_log_dir_conflict_exit_2() {
-    let dir = dir_with(&[("w.yaml", WRITABLE)]);
-    let r = run(dir.path(), &["fix", "--no-log-dir", "--log-dir", "/x"]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("cannot be used with"), "{}", r.stderr);
-    assert_eq!(read_str(dir.path(), "w.yaml"), WRITABLE);
-}
-
-#[test]
-fn fix_refuses_to_write_through_a_named_symlink_and_keeps_link_and_target() {
-    let dir = dir_with(&[("real.yaml", WRITABLE)]);
-    std::os::unix::fs::symlink("real.yaml", dir.path().join("link.yaml")).unwrap();
-    let r = run(dir.path(), &["fix", "--no-log-dir", "link.yaml"]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("link.yaml: error: a symlink; not written through"), "{}", r.stderr);
-    let meta = std::fs::symlink_metadata(dir.path().join("link.yaml")).unwrap();
-    assert!(meta.file_type().is_symlink(), "link.yaml was replaced by a regular file");
-    assert_eq!(read_str(dir.path(), "real.yaml"), WRITABLE);
-}
-
-#[test]
-fn a_file_named_twice_is_processed_once() {
-    let dir = dir_with(&[("d.yaml", WRITABLE)]);
-    let r = run(dir.path(), &["fix", "--no-log-dir", "d.yaml", "./d.yaml"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("fixed 1 containers in 1 of 1 files"), "{}", r.stdout);
-    assert_eq!(read_str(dir.path(), "d.yaml"), WRITABLE_FIXED_NO_LOG_DIR);
-}
-
-#[test]
-fn a_file_over_max_file_size_is_an_error_naming_the_flag_and_others_proceed() {
-    let big = format!("{WRITABLE}# {}\n", "x".repeat(1 << 20));
-    let dir = dir_with(&[("big.yaml", &big), ("w.yaml", WRITABLE)]);
-    let r = run(dir.path(), &["fix", "--no-log-dir", "--max-file-size", "1"]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("big.yaml: error: file is 1.0 MiB, larger than --max-file-size 1 (MiB)"), "{}", r.stderr);
-    assert_eq!(read_str(dir.path(), "big.yaml"), big);
-    assert_eq!(read_str(dir.path(), "w.yaml"), WRITABLE_FIXED_NO_LOG_DIR);
-    let stdin = run_stdin(dir.path(), &["check", "--max-file-size", "1", "-"], big.as_bytes());
-    assert_eq!(stdin.code, 2, "{}", stdin.stderr);
-    assert!(stdin.stderr.contains("-: error: file is 1.0 MiB"), "{}", stdin.stderr);
 }
 
 #[test]
 fn follow_symlinks_writes_a_target_inside_the_given_paths_only() {
     let dir = dir_with(&[("inside/real.yaml", WRITABLE), ("outside/real.yaml", WRITABLE)]);
-    std::os::unix::fs::symlink("real.yaml", dir.path().join("inside/link.yaml")).unwrap();
-    std::os::unix::fs::symlink("../outside/real.yaml", dir.path().join("inside/out.yaml")).unwrap();
+    symlink("real.yaml", dir.path().join("inside/link.yaml")).unwrap();
+    symlink("../outside/real.yaml", dir.path().join("inside/out.yaml")).unwrap();
     // Named alone, the link's target is not inside the given paths.
-    let r = run(dir.path(), &["fix", "--no-log-dir", "--follow-symlinks", "inside/out.yaml"]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let r = kube_rofs(dir.path(), &["fix", "--no-log-dir", "--follow-symlinks", "inside/out.yaml"]);
+    assert_eq!(r.code, 2, "{r}");
     assert!(r.stderr.contains("a symlink pointing outside the given paths"), "{}", r.stderr);
     assert_eq!(read_str(dir.path(), "outside/real.yaml"), WRITABLE);
     // The directory holding both is given: the target is inside it, written through the link.
-    let r = run(dir.path(), &["fix", "--no-log-dir", "--follow-symlinks", "inside", "inside/link.yaml"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = kube_rofs(dir.path(), &["fix", "--no-log-dir", "--follow-symlinks", "inside", "inside/link.yaml"]);
+    assert_eq!(r.code, 0, "{r}");
     assert_eq!(read_str(dir.path(), "inside/real.yaml"), WRITABLE_FIXED_NO_LOG_DIR);
     assert!(std::fs::symlink_metadata(dir.path().join("inside/link.yaml")).unwrap().file_type().is_symlink());
-}
-
-#[test]
-fn directory_walks_do_not_follow_symlinked_directories() {
-    let dir = dir_with(&[("repo/a.yaml", READ_ONLY), ("elsewhere/w.yaml", WRITABLE)]);
-    std::os::unix::fs::symlink("../elsewhere", dir.path().join("repo/linked")).unwrap();
-    let r = run(dir.path(), &["fix", "repo"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("in 0 of 1 files"), "{}", r.stdout);
-    assert_eq!(read_str(dir.path(), "elsewhere/w.yaml"), WRITABLE);
-}
-
-#[test]
-fn paths_with_spaces_unicode_and_leading_dashes() {
-    let dir = dir_with(&[("my dir/ünï côde.yaml", WRITABLE), ("-dash.yaml", WRITABLE)]);
-    let r = run(dir.path(), &["fix", "--no-log-dir", "--", "my dir/ünï côde.yaml", "-dash.yaml"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert_eq!(read_str(dir.path(), "my dir/ünï côde.yaml"), WRITABLE_FIXED_NO_LOG_DIR);
-    assert_eq!(read_str(dir.path(), "-dash.yaml"), WRITABLE_FIXED_NO_LOG_DIR);
-}
-
-#[test]
-fn a_read_only_file_is_an_error_and_the_others_are_fixed() {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = dir_with(&[("ro.yaml", WRITABLE), ("w.yaml", WRITABLE)]);
-    std::fs::set_permissions(dir.path().join("ro.yaml"), std::fs::Permissions::from_mode(0o444)).unwrap();
-    let r = run(dir.path(), &["fix", "--no-log-dir"]);
-    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("ro.yaml: error: read-only (mode 444); not written"), "{}", r.stderr);
-    assert_eq!(read_str(dir.path(), "ro.yaml"), WRITABLE);
-    assert_eq!(read_str(dir.path(), "w.yaml"), WRITABLE_FIXED_NO_LOG_DIR);
 }

@@ -7,8 +7,8 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use common::{git, kube_rofs, snapshot};
 use kube_rofs::{Options, Skip, Status, analyze};
 use walkdir::WalkDir;
 
@@ -29,23 +29,6 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// Every regular file below `root`, relative path -> bytes.
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    WalkDir::new(root)
-        .into_iter()
-        .filter_entry(|e| e.file_name() != ".git")
-        .map(Result::unwrap)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| (e.path().strip_prefix(root).unwrap().to_path_buf(), std::fs::read(e.path()).unwrap()))
-        .collect()
-}
-
-fn kube_rofs(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kube-rofs")).args(args).current_dir(dir).output().unwrap();
-    let code = out.status.code().unwrap_or(-1);
-    (code, String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
-}
-
 fn first_words(reason: &str) -> String {
     reason.split([':', '(']).next().unwrap_or(reason).trim().to_owned()
 }
@@ -61,11 +44,13 @@ fn run_corpus(name: &str) {
     copy_tree(&src, &pristine);
     let before = snapshot(&work);
 
-    let (code, diff, err) = kube_rofs(&work, &["diff", "."]);
+    let diff = kube_rofs(&work, &["diff", "."]);
+    let (code, err) = (diff.code, &diff.stderr);
     assert!(code == 0 || code == 1 || code == 2, "diff exit {code}: {err}");
     assert!(!err.contains("panicked"), "{err}");
     assert!(!err.contains("verification failed"), "{err}");
-    let (code, _, err) = kube_rofs(&work, &["fix", "."]);
+    let fix = kube_rofs(&work, &["fix", "."]);
+    let (code, err) = (fix.code, &fix.stderr);
     assert!(code == 0 || code == 2, "fix exit {code}: {err}");
     assert!(!err.contains("panicked") && !err.contains("verification failed"), "{err}");
     let after = snapshot(&work);
@@ -75,15 +60,12 @@ fn run_corpus(name: &str) {
     assert!(snapshot(&work) == after, "a second fix changed files");
 
     // diff | git apply on a pristine copy == fix.
-    let patch = tmp.path().join("fix.patch");
-    std::fs::write(&patch, &diff).unwrap();
-    assert!(Command::new("git").args(["init", "-q", "."]).current_dir(&pristine).status().unwrap().success());
-    let st = Command::new("git").arg("apply").arg(&patch).current_dir(&pristine).output().unwrap();
-    assert!(st.status.success(), "git apply failed: {}", String::from_utf8_lossy(&st.stderr));
+    git(&pristine, &["init", "-q", "."], None);
+    git(&pristine, &["apply", "-"], Some(diff.stdout.as_bytes()));
     let applied = snapshot(&pristine);
     assert_eq!(applied.len(), after.len());
     for (path, bytes) in &after {
-        assert!(applied.get(path) == Some(bytes), "git apply of the diff differs from fix for {}", path.display());
+        assert!(applied.get(path) == Some(bytes), "git apply of the diff differs from fix for {path}");
     }
 
     // Independent checks on every changed file, and the tally for the closing note.
@@ -92,19 +74,19 @@ fn run_corpus(name: &str) {
     let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
     for (path, old) in &before {
-        if !matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+        if !matches!(Path::new(path).extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
             continue;
         }
         files += 1;
         let new = &after[path];
         if new != old {
             changed += 1;
-            common::check_only_additions(old, new, false).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            common::check_only_additions(old, new, false).unwrap_or_else(|e| panic!("{path}: {e}"));
             let left = common::left_to_fix(new, &opts);
-            assert!(left.is_empty(), "{}: still to fix after fix: {left:?}", path.display());
+            assert!(left.is_empty(), "{path}: still to fix after fix: {left:?}");
         }
         match analyze(None, old, &opts) {
-            Err(e) => errors.push(format!("{}:{e}", path.display())),
+            Err(e) => errors.push(format!("{path}:{e}")),
             Ok(o) => {
                 if let Some(why) = o.skipped {
                     *skipped.entry(first_words(&why)).or_default() += 1;

@@ -1,5 +1,6 @@
 //! Golden cases: `golden/<case>/input.yaml` fixed must equal `expected.yaml` byte for byte.
 //!
+//! Every case has an `about` file: one line saying what it tests, printed when it fails.
 //! Optional files per case: `args` (extra command-line words, e.g. `--no-log-dir`) and
 //! `expect` (lines that must each appear in `kube-rofs check` output for the input, e.g. a
 //! skip reason or an error position). Every case is also checked for idempotence, for nothing
@@ -21,6 +22,15 @@ fn cases() -> Vec<PathBuf> {
         std::fs::read_dir(root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
     dirs.sort();
     dirs
+}
+
+/// The case's `about` line: the file must hold exactly one non-empty line.
+fn about(dir: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(dir.join("about")).map_err(|e| format!("about: {e}"))?;
+    match text.lines().collect::<Vec<_>>()[..] {
+        [line] if !line.trim().is_empty() => Ok(line.to_owned()),
+        _ => Err(format!("about: must hold exactly one non-empty line, it holds {text:?}")),
+    }
 }
 
 fn check_output(input: &Path, words: &[&str]) -> String {
@@ -72,7 +82,13 @@ fn golden_cases() {
     let failures: Vec<String> = cases
         .iter()
         .filter_map(|dir| {
-            run_case(dir).err().map(|e| format!("== {}: {e}", dir.file_name().unwrap().to_string_lossy()))
+            let name = dir.file_name().unwrap().to_string_lossy();
+            match (about(dir), run_case(dir)) {
+                (Ok(_), Ok(())) => None,
+                (Ok(line), Err(e)) => Some(format!("== {name} ({line}): {e}")),
+                (Err(about), Ok(())) => Some(format!("== {name}: {about}")),
+                (Err(about), Err(e)) => Some(format!("== {name}: {about}\n{e}")),
+            }
         })
         .collect();
     assert!(failures.is_empty(), "{} of {} golden cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));

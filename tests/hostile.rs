@@ -6,32 +6,28 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
+use common::{command, kube_rofs, read, read_str, write};
 use kube_rofs::{Options, Status, analyze};
 
 const VALID: &str =
     "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ok\nspec:\n  containers:\n  - name: app\n    image: nginx\n";
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kube-rofs"))
-}
-
 /// Run `fix` on a directory holding `name` (with `bytes`) and a valid manifest; return stderr
 /// after checking the common promises.
 fn fix_beside_valid(name: &str, bytes: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join(name), bytes).unwrap();
-    std::fs::write(dir.path().join("valid.yaml"), VALID).unwrap();
-    let out = bin().args(["fix", "."]).current_dir(dir.path()).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{name}: {stderr}");
-    assert_eq!(std::fs::read(dir.path().join(name)).unwrap(), bytes, "{name} was modified");
-    let valid = std::fs::read_to_string(dir.path().join("valid.yaml")).unwrap();
+    write(dir.path(), name, bytes);
+    write(dir.path(), "valid.yaml", VALID);
+    let r = kube_rofs(dir.path(), &["fix", "."]);
+    assert_eq!(r.code, 2, "{name}: {}", r.stderr);
+    assert!(!r.stderr.contains("panicked"), "{name}: {}", r.stderr);
+    assert_eq!(read(dir.path(), name), bytes, "{name} was modified");
+    let valid = read_str(dir.path(), "valid.yaml");
     assert!(valid.contains("readOnlyRootFilesystem: true"), "{name}: the valid file was not fixed");
-    stderr
+    r.stderr
 }
 
 fn assert_error(name: &str, bytes: &[u8], expected: &str) {
@@ -124,13 +120,7 @@ fn a_killed_run_leaves_every_file_old_or_new() {
     }
     let (mut old, mut new) = (0, 0);
     for delay_ms in [150u64, 500, 1000] {
-        let mut child = bin()
-            .args(["fix", "."])
-            .current_dir(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = command(dir.path(), &["fix", "."]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         std::thread::sleep(Duration::from_millis(delay_ms));
         let _ = child.kill();
         child.wait().unwrap();

@@ -4,56 +4,19 @@
 
 mod common;
 
-use common::{READ_ONLY, WRITABLE};
+use common::{
+    BIN, READ_ONLY, Run, WRITABLE, dir_with, git, kube_rofs, kube_rofs_env, kube_rofs_stdin, read_str, write,
+};
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 const ESC: &str = "\x1b[";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Run the binary in `dir` with `env` set, `input` on standard input, output piped.
-fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)], input: &[u8]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kube-rofs"));
-    cmd.args(args).current_dir(dir).env_remove("NO_COLOR");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child =
-        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawning kube-rofs");
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().expect("exited by a signal"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-fn run(dir: &Path, args: &[&str]) -> Run {
-    run_env(dir, args, &[], b"")
-}
-
-fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    dir
-}
-
 /// Run the binary under a pseudo-terminal (util-linux `script`), standard output and error
 /// both on it; None (with a note) when `script` is not installed.
 fn run_on_terminal(dir: &Path, args: &str, env: &[(&str, &str)]) -> Option<Run> {
-    let line = format!("stty cols 120 2>/dev/null; exec '{}' {args}", env!("CARGO_BIN_EXE_kube-rofs"));
+    let line = format!("stty cols 120 2>/dev/null; exec '{BIN}' {args}");
     let mut cmd = Command::new("script");
     cmd.args(["-qec", &line, "/dev/null"]).current_dir(dir).env_remove("NO_COLOR").stdin(Stdio::null());
     for (k, v) in env {
@@ -77,7 +40,7 @@ fn run_on_terminal(dir: &Path, args: &str, env: &[(&str, &str)]) -> Option<Run> 
 #[test]
 fn explain_says_what_why_how_and_how_to_opt_out() {
     let dir = tempfile::tempdir().unwrap();
-    let r = run(dir.path(), &["explain"]);
+    let r = kube_rofs(dir.path(), &["explain"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, common::cli(&["explain"], b"").1, "the binary prints what the library does");
     for needle in [
@@ -106,20 +69,20 @@ fn explain_says_what_why_how_and_how_to_opt_out() {
 fn completions_for_bash_zsh_and_fish_name_the_subcommands() {
     let dir = tempfile::tempdir().unwrap();
     for (shell, marker) in [("bash", "complete -F"), ("zsh", "#compdef kube-rofs"), ("fish", "complete -c kube-rofs")] {
-        let r = run(dir.path(), &["completions", shell]);
+        let r = kube_rofs(dir.path(), &["completions", shell]);
         assert_eq!(r.code, 0, "{shell}: {}", r.stderr);
         assert!(r.stdout.contains(marker), "{shell}: no {marker:?}:\n{}", r.stdout);
         for sub in ["check", "diff", "fix", "explain", "completions", "man"] {
             assert!(r.stdout.contains(sub), "{shell}: no {sub}");
         }
     }
-    assert_eq!(run(dir.path(), &["completions", "tcsh"]).code, 2);
+    assert_eq!(kube_rofs(dir.path(), &["completions", "tcsh"]).code, 2);
 }
 
 #[test]
 fn man_prints_a_roff_page() {
     let dir = tempfile::tempdir().unwrap();
-    let r = run(dir.path(), &["man"]);
+    let r = kube_rofs(dir.path(), &["man"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let page = r.stdout.replace("\\-", "-");
     assert!(page.contains(".TH kube-rofs 1"), "{page}");
@@ -127,12 +90,12 @@ fn man_prints_a_roff_page() {
     for sub in ["kube-rofs-check(1)", "kube-rofs-diff(1)", "kube-rofs-fix(1)", "kube-rofs-explain(1)"] {
         assert!(page.contains(sub), "no {sub}:\n{page}");
     }
-    let r = run(dir.path(), &["man", "fix"]);
+    let r = kube_rofs(dir.path(), &["man", "fix"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let page = r.stdout.replace("\\-", "-");
     assert!(page.contains(".TH kube-rofs-fix 1"), "{page}");
     assert!(page.contains("--stdin-filename") && page.contains("--log-dir"), "{page}");
-    let r = run(dir.path(), &["man", "nope"]);
+    let r = kube_rofs(dir.path(), &["man", "nope"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no subcommand 'nope'"), "{}", r.stderr);
 }
@@ -142,26 +105,23 @@ fn man_prints_a_roff_page() {
 #[test]
 fn stdin_filename_names_standard_input_in_diff_headers_and_messages() {
     let dir = dir_with(&[("deploy.yaml", WRITABLE)]);
-    let r = run_env(dir.path(), &["diff", "--stdin-filename", "deploy.yaml", "-"], &[], WRITABLE.as_bytes());
+    let r = kube_rofs_stdin(dir.path(), &["diff", "--stdin-filename", "deploy.yaml", "-"], WRITABLE.as_bytes());
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stdout.starts_with("--- a/deploy.yaml\n+++ b/deploy.yaml\n@@ "), "{}", r.stdout);
     assert!(!r.stdout.contains("a/-"), "{}", r.stdout);
     // The patch applies to the file of that name and gives what `fix` writes.
-    let fixed = run_env(dir.path(), &["fix", "-"], &[], WRITABLE.as_bytes()).stdout;
-    let mut apply =
-        Command::new("git").args(["apply", "-"]).current_dir(dir.path()).stdin(Stdio::piped()).spawn().unwrap();
-    apply.stdin.take().unwrap().write_all(r.stdout.as_bytes()).unwrap();
-    assert!(apply.wait().unwrap().success());
-    assert_eq!(std::fs::read_to_string(dir.path().join("deploy.yaml")).unwrap(), fixed);
+    let fixed = kube_rofs_stdin(dir.path(), &["fix", "-"], WRITABLE.as_bytes()).stdout;
+    git(dir.path(), &["apply", "-"], Some(r.stdout.as_bytes()));
+    assert_eq!(read_str(dir.path(), "deploy.yaml"), fixed);
 
-    let r = run_env(dir.path(), &["check", "--stdin-filename", "k8s/web.yaml", "-"], &[], WRITABLE.as_bytes());
+    let r = kube_rofs_stdin(dir.path(), &["check", "--stdin-filename", "k8s/web.yaml", "-"], WRITABLE.as_bytes());
     assert_eq!(r.code, 1);
     assert!(r.stdout.starts_with("k8s/web.yaml:9:9: Deployment 'web' lacks"), "{}", r.stdout);
-    let r = run_env(dir.path(), &["check", "--stdin-filename", "bad.yaml", "-"], &[], b"a: [1\n");
+    let r = kube_rofs_stdin(dir.path(), &["check", "--stdin-filename", "bad.yaml", "-"], b"a: [1\n");
     assert_eq!(r.code, 2);
     assert!(r.stderr.starts_with("bad.yaml:1:4: "), "{}", r.stderr);
     // Without the flag standard input is `-`, as before.
-    let r = run_env(dir.path(), &["diff", "-"], &[], WRITABLE.as_bytes());
+    let r = kube_rofs_stdin(dir.path(), &["diff", "-"], WRITABLE.as_bytes());
     assert!(r.stdout.starts_with("--- a/-\n+++ b/-\n"), "{}", r.stdout);
 }
 
@@ -170,7 +130,7 @@ fn stdin_filename_names_standard_input_in_diff_headers_and_messages() {
 #[test]
 fn color_always_colours_the_diff_and_the_verdict() {
     let dir = dir_with(&[("w.yaml", WRITABLE), ("ro.yaml", READ_ONLY)]);
-    let r = run(dir.path(), &["diff", "--color", "always", "w.yaml"]);
+    let r = kube_rofs(dir.path(), &["diff", "--color", "always", "w.yaml"]);
     assert_eq!(r.code, 1);
     assert!(
         r.stdout.starts_with("\x1b[1m--- a/w.yaml\x1b[0m\n\x1b[1m+++ b/w.yaml\x1b[0m\n\x1b[36m@@ "),
@@ -181,12 +141,12 @@ fn color_always_colours_the_diff_and_the_verdict() {
     assert!(r.stdout.contains("\n         image: nginx\n"), "context lines stay plain: {:?}", r.stdout);
     assert!(!r.stderr.contains(ESC), "{:?}", r.stderr);
 
-    let r = run(dir.path(), &["check", "--color", "always", "w.yaml"]);
+    let r = kube_rofs(dir.path(), &["check", "--color", "always", "w.yaml"]);
     assert!(r.stdout.contains("\x1b[1m\x1b[31mFAIL\x1b[0m: 0% < 80% threshold.\n"), "{:?}", r.stdout);
-    let r = run(dir.path(), &["check", "--color", "always", "ro.yaml"]);
+    let r = kube_rofs(dir.path(), &["check", "--color", "always", "ro.yaml"]);
     assert!(r.stdout.contains("\x1b[1m\x1b[32mPASS\x1b[0m: 100% >= 80% threshold.\n"), "{:?}", r.stdout);
     // `always` wins over NO_COLOR (no-color.org: it only changes the default).
-    let r = run_env(dir.path(), &["check", "--color", "always", "ro.yaml"], &[("NO_COLOR", "1")], b"");
+    let r = kube_rofs_env(dir.path(), &["check", "--color", "always", "ro.yaml"], &[("NO_COLOR", "1")]);
     assert!(r.stdout.contains(ESC), "{:?}", r.stdout);
 }
 
@@ -196,12 +156,12 @@ fn no_colour_with_never_or_when_piped() {
     for args in
         [&["diff", "--color", "never", "w.yaml"][..], &["diff", "w.yaml"], &["diff", "--color", "auto", "w.yaml"]]
     {
-        let r = run(dir.path(), args);
+        let r = kube_rofs(dir.path(), args);
         assert_eq!(r.code, 1);
         assert!(!r.stdout.contains(ESC) && !r.stderr.contains(ESC), "{args:?}: {:?}", r.stdout);
-        assert_eq!(r.stdout, run(dir.path(), &["diff", "w.yaml"]).stdout);
+        assert_eq!(r.stdout, kube_rofs(dir.path(), &["diff", "w.yaml"]).stdout);
     }
-    let r = run(dir.path(), &["check", "--color", "never", "w.yaml"]);
+    let r = kube_rofs(dir.path(), &["check", "--color", "never", "w.yaml"]);
     assert!(r.stdout.ends_with("FAIL: 0% < 80% threshold.\n"), "{:?}", r.stdout);
 }
 
@@ -226,41 +186,41 @@ fn color_auto_on_a_terminal_unless_no_color_is_set() {
 fn quiet_prints_only_errors() {
     let dir =
         dir_with(&[("w.yaml", WRITABLE), ("ro.yaml", READ_ONLY), ("pg.yaml", &WRITABLE.replace("nginx", "postgres"))]);
-    let r = run(dir.path(), &["check", "--quiet"]);
+    let r = kube_rofs(dir.path(), &["check", "--quiet"]);
     assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (1, "", ""));
-    let r = run(dir.path(), &["check", "-q", "ro.yaml"]);
+    let r = kube_rofs(dir.path(), &["check", "-q", "ro.yaml"]);
     assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (0, "", ""));
     // diff: the patch (the output asked for) without the summary and the notes.
-    let r = run(dir.path(), &["diff", "-q"]);
+    let r = kube_rofs(dir.path(), &["diff", "-q"]);
     assert_eq!(r.code, 1);
-    assert_eq!(r.stdout, run(dir.path(), &["diff"]).stdout);
+    assert_eq!(r.stdout, kube_rofs(dir.path(), &["diff"]).stdout);
     assert_eq!(r.stderr, "");
     // fix: no summary, files written; `fix -` still writes the YAML.
-    let r = run_env(dir.path(), &["fix", "-q", "-"], &[], WRITABLE.as_bytes());
+    let r = kube_rofs_stdin(dir.path(), &["fix", "-q", "-"], WRITABLE.as_bytes());
     assert_eq!((r.code, r.stderr.as_str()), (0, ""));
     assert!(r.stdout.contains("readOnlyRootFilesystem: true"), "{}", r.stdout);
-    let r = run(dir.path(), &["fix", "--quiet"]);
+    let r = kube_rofs(dir.path(), &["fix", "--quiet"]);
     assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (0, "", ""));
-    assert!(std::fs::read_to_string(dir.path().join("w.yaml")).unwrap().contains("readOnlyRootFilesystem: true"));
+    assert!(read_str(dir.path(), "w.yaml").contains("readOnlyRootFilesystem: true"));
     // Errors still go to standard error.
-    std::fs::write(dir.path().join("bad.yaml"), "a: [1\n").unwrap();
-    let r = run(dir.path(), &["check", "--quiet"]);
+    write(dir.path(), "bad.yaml", "a: [1\n");
+    let r = kube_rofs(dir.path(), &["check", "--quiet"]);
     assert_eq!((r.code, r.stdout.as_str()), (2, ""));
     assert!(r.stderr.starts_with("bad.yaml:1:4: "), "{}", r.stderr);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
     // Machine formats are data: unchanged by --quiet.
     assert_eq!(
-        run(dir.path(), &["check", "-q", "--format", "json"]).stdout,
-        run(dir.path(), &["check", "--format", "json"]).stdout
+        kube_rofs(dir.path(), &["check", "-q", "--format", "json"]).stdout,
+        kube_rofs(dir.path(), &["check", "--format", "json"]).stdout
     );
-    assert_eq!(run(dir.path(), &["check", "--quiet", "--verbose"]).code, 2, "the two conflict");
+    assert_eq!(kube_rofs(dir.path(), &["check", "--quiet", "--verbose"]).code, 2, "the two conflict");
 }
 
 #[test]
 fn verbose_lists_every_file_on_standard_error() {
     let dir = dir_with(&[("w.yaml", WRITABLE), ("ro.yaml", READ_ONLY), ("bad.yaml", "a: [1\n")]);
-    let plain = run(dir.path(), &["diff"]);
-    let r = run(dir.path(), &["diff", "--verbose"]);
+    let plain = kube_rofs(dir.path(), &["diff"]);
+    let r = kube_rofs(dir.path(), &["diff", "--verbose"]);
     assert_eq!(r.code, 2);
     assert_eq!(r.stdout, plain.stdout);
     let listed: Vec<&str> = r.stderr.lines().filter(|l| !plain.stderr.lines().any(|p| p == *l)).collect();
@@ -274,7 +234,7 @@ fn verbose_lists_every_file_on_standard_error() {
         "{}",
         r.stderr
     );
-    let r = run(dir.path(), &["fix", "-v", "w.yaml"]);
+    let r = kube_rofs(dir.path(), &["fix", "-v", "w.yaml"]);
     assert_eq!(r.code, 0);
     assert!(r.stderr.starts_with("w.yaml: fixed (1 containers: 0 read-only, 1 fixed,"), "{}", r.stderr);
 }
@@ -285,7 +245,7 @@ fn verbose_lists_every_file_on_standard_error() {
 fn many_files() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for i in 0..=kube_rofs::internals::PROGRESS_MIN_FILES {
-        std::fs::write(dir.path().join(format!("ro-{i:03}.yaml")), READ_ONLY).unwrap();
+        write(dir.path(), &format!("ro-{i:03}.yaml"), READ_ONLY);
     }
     dir
 }
@@ -294,14 +254,14 @@ fn many_files() -> tempfile::TempDir {
 fn no_progress_bar_when_piped() {
     let dir = many_files();
     let n = kube_rofs::internals::PROGRESS_MIN_FILES + 1;
-    let r = run(dir.path(), &["check"]);
+    let r = kube_rofs(dir.path(), &["check"]);
     assert_eq!(r.code, 0);
     assert_eq!(r.stderr, "");
     assert_eq!(
         r.stdout,
         format!("{n} of {n} containers use read-only root filesystem.\nPASS: 100% >= 80% threshold.\n")
     );
-    let r = run(dir.path(), &["fix"]);
+    let r = kube_rofs(dir.path(), &["fix"]);
     assert_eq!(r.stderr, "");
     assert!(!r.stdout.contains(ESC) && !r.stdout.contains('\r'), "{:?}", r.stdout);
 }

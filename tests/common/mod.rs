@@ -1,9 +1,16 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
 use kube_rofs::{Options, Status, analyze};
 use serde::Deserialize;
 use serde_yaml::Value;
+use tempfile::TempDir;
+use walkdir::WalkDir;
 
 /// What `fix` makes of `bytes`: the fixed bytes, the input itself when nothing changes, or the
 /// error text (the file is then left as it is).
@@ -134,4 +141,132 @@ pub fn cli(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
     let argv = std::iter::once("kube-rofs").chain(args.iter().copied());
     let exit = kube_rofs::cli::entry::run_args(argv, &mut &stdin[..], &mut out, &mut err).unwrap();
     (exit as i32, String::from_utf8_lossy(&out).into_owned(), String::from_utf8_lossy(&err).into_owned())
+}
+
+// ---------------------------------------------------------------- the real binary
+
+/// The `kube-rofs` binary cargo built for these tests.
+pub const BIN: &str = env!("CARGO_BIN_EXE_kube-rofs");
+
+/// One finished run of the binary. Its output must be UTF-8.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+/// `kube-rofs ARGS...` in `dir`, NO_COLOR unset so that colour depends only on the flags and the
+/// terminal. The one place the binary's command line is built.
+pub fn command(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).current_dir(dir).env_remove("NO_COLOR");
+    cmd
+}
+
+/// Run `cmd` to its end, `input` (if any) on standard input, output captured.
+pub fn finish(mut cmd: Command, input: Option<&[u8]>) -> Run {
+    cmd.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() });
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawning kube-rofs");
+    if let Some(bytes) = input {
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    }
+    let out = child.wait_with_output().expect("waiting for kube-rofs");
+    let text = |bytes: Vec<u8>, what: &str| {
+        String::from_utf8(bytes).unwrap_or_else(|e| panic!("kube-rofs wrote non-UTF-8 to {what}: {e}"))
+    };
+    Run {
+        code: out.status.code().expect("kube-rofs exited by a signal"),
+        stdout: text(out.stdout, "stdout"),
+        stderr: text(out.stderr, "stderr"),
+    }
+}
+
+/// `kube-rofs ARGS...` in `dir` with no standard input.
+pub fn kube_rofs(dir: &Path, args: &[&str]) -> Run {
+    finish(command(dir, args), None)
+}
+
+/// `kube-rofs ARGS...` in `dir` with `input` on standard input.
+pub fn kube_rofs_stdin(dir: &Path, args: &[&str], input: &[u8]) -> Run {
+    finish(command(dir, args), Some(input))
+}
+
+/// `kube-rofs ARGS...` in `dir` with `env` set and no standard input.
+pub fn kube_rofs_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = command(dir, args);
+    cmd.envs(env.iter().copied());
+    finish(cmd, None)
+}
+
+/// `git ARGS...` in `dir`, `input` (if any) on standard input; it must succeed.
+pub fn git(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Output {
+    let mut child = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running git");
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(bytes) = input {
+        pipe.write_all(bytes).unwrap();
+    }
+    drop(pipe);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+// ---------------------------------------------------------------- files in a temporary directory
+
+/// A temporary directory holding `files` (relative path, contents).
+pub fn dir_with(files: &[(&str, &str)]) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        write(dir.path(), name, text);
+    }
+    dir
+}
+
+/// Write `root/name`, creating its parent directories.
+pub fn write(root: &Path, name: &str, bytes: impl AsRef<[u8]>) {
+    let path = root.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+pub fn read(root: &Path, name: &str) -> Vec<u8> {
+    std::fs::read(root.join(name)).unwrap_or_else(|e| panic!("reading {name}: {e}"))
+}
+
+pub fn read_str(root: &Path, name: &str) -> String {
+    String::from_utf8(read(root, name)).unwrap_or_else(|e| panic!("{name} is not UTF-8: {e}"))
+}
+
+/// Everything below `root` but directories, skipping `.git`: relative path -> bytes (a symlink
+/// as `-> TARGET`, not followed).
+pub fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    WalkDir::new(root)
+        .min_depth(1)
+        .into_iter()
+        .filter_entry(|e| e.file_name() != ".git")
+        .map(Result::unwrap)
+        .filter(|e| !e.file_type().is_dir())
+        .map(|e| {
+            let rel = e.path().strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            let bytes = if e.path_is_symlink() {
+                format!("-> {}", std::fs::read_link(e.path()).unwrap().display()).into_bytes()
+            } else {
+                std::fs::read(e.path()).unwrap()
+            };
+            (rel, bytes)
+        })
+        .collect()
 }
