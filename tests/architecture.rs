@@ -219,3 +219,27 @@ fn no_import_cycles() {
     let edges: usize = graph.values().map(BTreeSet::len).sum();
     println!("{} files, {edges} imports between them, no cycle", graph.len());
 }
+
+/// README's table of supported kinds names every kind of data/kinds.yaml under its group, so
+/// the two cannot drift.
+#[test]
+fn readme_lists_every_kind_of_the_table() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let table: Vec<serde_yaml::Value> =
+        serde_yaml::from_str(&std::fs::read_to_string(root.join("data/kinds.yaml")).unwrap()).unwrap();
+    let mut missing = Vec::new();
+    for e in &table {
+        let group = e["group"].as_str().unwrap();
+        let label = if group.is_empty() { "core (`v1`)" } else { group };
+        let row = readme.lines().find(|l| l.starts_with(&format!("| {label} |")));
+        for kind in e["kinds"].as_sequence().unwrap() {
+            let kind = kind.as_str().unwrap();
+            if !row.is_some_and(|r| r.split(['|', ',']).any(|cell| cell.trim() == kind)) {
+                missing.push(format!("{kind} ({label})"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "README's supported kinds lack: {}", missing.join(", "));
+    assert!(table.len() >= 40);
+}

@@ -159,36 +159,65 @@ fn rdjson_fixes(lines: &str, file: &[u8]) -> Vec<Replacements> {
     fixes
 }
 
-/// Mounts whose volume the pod does not have: (document, pod spec location, mount name), for
-/// every mapping that holds a `containers` list.
+/// Mounts whose volume the pod does not have: (document, location, mount name). In a mapping
+/// that holds a `containers` list (a pod spec, or an Argo containerSet) every container's mount
+/// must name a volume of that mapping or of a mapping above it; any other mount (containers that custom resources keep elsewhere: Argo
+/// templates, Tekton steps, Spark drivers) must name a volume listed somewhere in its document.
 fn dangling_mounts(bytes: &[u8]) -> Result<Vec<(usize, String, String)>, String> {
-    fn walk(v: &serde_yaml::Value, at: String, doc: usize, out: &mut Vec<(usize, String, String)>) {
-        use serde_yaml::Value as Y;
+    use serde_yaml::Value as Y;
+    fn mounts(c: &Y) -> impl Iterator<Item = &str> {
+        let items = c.get("volumeMounts").and_then(Y::as_sequence).into_iter().flatten();
+        items.map(|m| m.get("name").and_then(Y::as_str).unwrap_or(""))
+    }
+    /// Every volume name listed anywhere under `v`.
+    fn volume_names<'v>(v: &'v Y, out: &mut Vec<&'v str>) {
         match v {
             Y::Mapping(m) => {
-                if let Some(Y::Sequence(_)) = m.get("containers") {
-                    let mut names: Vec<&str> = Vec::new();
-                    for vol in m.get("volumes").and_then(Y::as_sequence).into_iter().flatten() {
-                        names.extend(vol.get("name").and_then(Y::as_str));
-                    }
+                for vol in m.get("volumes").and_then(Y::as_sequence).into_iter().flatten() {
+                    out.extend(vol.get("name").and_then(Y::as_str));
+                }
+                m.values().for_each(|v| volume_names(v, out));
+            }
+            Y::Sequence(items) => items.iter().for_each(|v| volume_names(v, out)),
+            _ => {}
+        }
+    }
+    fn walk<'v>(
+        v: &'v Y,
+        at: String,
+        doc: usize,
+        all: &[&str],
+        above: &[&'v str],
+        out: &mut Vec<(usize, String, String)>,
+    ) {
+        match v {
+            Y::Mapping(m) => {
+                let pod = matches!(m.get("containers"), Some(Y::Sequence(_)));
+                let mut names: Vec<&str> = above.to_vec();
+                let own = m.get("volumes").and_then(Y::as_sequence).into_iter().flatten();
+                names.extend(own.filter_map(|vol| vol.get("name").and_then(Y::as_str)));
+                if pod {
                     for list in ["containers", "initContainers", "ephemeralContainers"] {
                         for c in m.get(list).and_then(Y::as_sequence).into_iter().flatten() {
-                            for mount in c.get("volumeMounts").and_then(Y::as_sequence).into_iter().flatten() {
-                                let name = mount.get("name").and_then(Y::as_str).unwrap_or("");
-                                if !names.contains(&name) {
-                                    out.push((doc, at.clone(), name.to_owned()));
-                                }
-                            }
+                            out.extend(
+                                mounts(c).filter(|n| !names.contains(n)).map(|n| (doc, at.clone(), n.to_owned())),
+                            );
                         }
                     }
+                } else {
+                    out.extend(mounts(v).filter(|n| !all.contains(n)).map(|n| (doc, at.clone(), n.to_owned())));
                 }
-                for (k, v) in m {
-                    walk(v, format!("{at}.{}", k.as_str().unwrap_or("?")), doc, out);
+                for (k, child) in m {
+                    let key = k.as_str().unwrap_or("?");
+                    if pod && ["containers", "initContainers", "ephemeralContainers"].contains(&key) {
+                        continue;
+                    }
+                    walk(child, format!("{at}.{key}"), doc, all, &names, out);
                 }
             }
             Y::Sequence(items) => {
                 for (i, v) in items.iter().enumerate() {
-                    walk(v, format!("{at}[{i}]"), doc, out);
+                    walk(v, format!("{at}[{i}]"), doc, all, above, out);
                 }
             }
             _ => {}
@@ -198,7 +227,9 @@ fn dangling_mounts(bytes: &[u8]) -> Result<Vec<(usize, String, String)>, String>
     let docs = common::load_all(text.strip_prefix('\u{feff}').unwrap_or(text))?;
     let mut out = Vec::new();
     for (i, d) in docs.iter().enumerate() {
-        walk(d, String::new(), i, &mut out);
+        let mut all = Vec::new();
+        volume_names(d, &mut all);
+        walk(d, String::new(), i, &all, &[], &mut out);
     }
     Ok(out)
 }

@@ -1,9 +1,10 @@
 //! Golden cases: `golden/<case>/input.yaml` fixed must equal `expected.yaml` byte for byte.
 //!
 //! Every case has an `about` file: one line saying what it tests, printed when it fails.
-//! Optional files per case: `args` (extra command-line words, e.g. `--no-log-dir`) and
-//! `expect` (lines that must each appear in `kube-rofs check` output for the input, e.g. a
-//! skip reason or an error position). Every case is also checked for idempotence, for nothing
+//! Optional files per case: `args` (extra command-line words, e.g. `--no-log-dir`),
+//! `config.yaml` (a configuration file for the case), `expect` (lines that must each appear in
+//! `kube-rofs check` output for the input, e.g. a skip reason or an error position) and
+//! `source` (where an upstream input comes from: repository, commit, path, licence). Every case is also checked for idempotence, for nothing
 //! left to fix, and for semantic correctness (the fix only adds the intended keys and items).
 //! `KUBE_ROFS_BLESS=1` writes a missing `expected.yaml` from the current output.
 
@@ -35,7 +36,8 @@ fn about(dir: &Path) -> Result<String, String> {
 
 fn check_output(input: &Path, words: &[&str]) -> String {
     let path = input.to_str().unwrap();
-    let args: Vec<&str> = ["check", "--no-config"].into_iter().chain(words.iter().copied()).chain([path]).collect();
+    let config = if words.contains(&"--config") { None } else { Some("--no-config") };
+    let args: Vec<&str> = ["check"].into_iter().chain(config).chain(words.iter().copied()).chain([path]).collect();
     let (_, out, err) = common::cli(&args, b"");
     out + &err
 }
@@ -44,7 +46,12 @@ fn run_case(dir: &Path) -> Result<(), String> {
     let input_path = dir.join("input.yaml");
     let input = std::fs::read(&input_path).map_err(|e| format!("input.yaml: {e}"))?;
     let args = std::fs::read_to_string(dir.join("args")).unwrap_or_default();
-    let words: Vec<&str> = args.split_whitespace().collect();
+    let mut words: Vec<&str> = args.split_whitespace().collect();
+    let config = dir.join("config.yaml");
+    let config = config.to_str().unwrap();
+    if Path::new(config).exists() {
+        words.extend(["--config", config]);
+    }
     let opts = options_from_args(&words).map_err(|e| format!("args: {e}"))?;
     let got = common::fix(&input, &opts).unwrap_or_else(|_| input.clone());
     let expected_path = dir.join("expected.yaml");

@@ -76,12 +76,14 @@ where
     }
 }
 
-/// Options from extra command-line words of `fix` (as in a golden case's `args` file); no
-/// configuration file is read.
+/// Options from extra command-line words of `fix` (as in a golden case's `args` file). No
+/// configuration file is read unless the words name one with `--config`.
 pub fn options_from_args(words: &[&str]) -> Result<Options, String> {
-    let cli =
-        Cli::try_parse_from(["kube-rofs", "fix", "--no-config"].iter().chain(words)).map_err(|e| e.to_string())?;
+    let config = if words.contains(&"--config") { None } else { Some("--no-config") };
+    let argv = ["kube-rofs", "fix"].into_iter().chain(config).chain(words.iter().copied());
+    let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
     let Command::Fix(args) = cli.command else { return Err("not parsed as fix".into()) };
-    let c = resolve::effective(&args, None, crate::config::Config::default());
+    let (_, file) = resolve::load_config(&args).map_err(|e| e.to_string())?;
+    let c = resolve::effective(&args, None, file);
     Ok(resolve::options(&c, args.helm_values))
 }

@@ -16,6 +16,7 @@ use super::emitter::Emitter;
 use super::model::{FileReport, Summary};
 use super::words::{container_message, container_names, failing, fixed_by, rule, workload_detail};
 use crate::fix::model::Fix;
+use crate::fix::outcome::Finding;
 use crate::yaml::source::Pos;
 
 fn position(p: Pos) -> Value {
@@ -34,14 +35,37 @@ fn eol_before(text: &str, at: usize) -> Option<&'static str> {
     }
 }
 
-/// One replacement covering every edit of `fix` in `text` (file offsets): (start, end, text),
-/// anchored on existing lines.
-fn suggestion(text: &str, bom: usize, fix: &Fix) -> Option<(usize, usize, String)> {
-    let (first, last) = (fix.edits.first()?, fix.edits.last()?);
+/// The fixes of a file in groups whose spans (first edit to last) overlap: fixes of pod specs
+/// nested in one another (a Spark driver's pod template inside the application's scope) become
+/// one suggestion, which still stands on its own.
+fn groups(fixes: &[Fix]) -> Vec<Vec<usize>> {
+    let span = |f: &Fix| Some((f.edits.first()?.start, f.edits.last()?.end));
+    let mut order: Vec<(usize, usize, usize)> =
+        fixes.iter().enumerate().filter_map(|(i, f)| span(f).map(|(a, b)| (a, b, i))).collect();
+    order.sort_unstable();
+    let mut out: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (a, b, i) in order {
+        match out.last_mut() {
+            Some((end, group)) if a < *end || (a == *end && b == a) => {
+                *end = (*end).max(b);
+                group.push(i);
+            }
+            _ => out.push((b, vec![i])),
+        }
+    }
+    out.into_iter().map(|(_, g)| g).collect()
+}
+
+/// One replacement covering every edit of the fixes `group` in `text` (file offsets):
+/// (start, end, text), anchored on existing lines.
+fn suggestion(text: &str, bom: usize, fixes: &[Fix], group: &[usize]) -> Option<(usize, usize, String)> {
+    let mut edits: Vec<&crate::yaml::edit::Edit> = group.iter().flat_map(|&i| &fixes[i].edits).collect();
+    edits.sort_by_key(|e| (e.start, e.end));
+    let (first, last) = (edits.first()?, edits.iter().max_by_key(|e| e.end)?);
     let (mut start, mut end) = (first.start, last.end);
     let mut new = String::new();
     let mut pos = start;
-    for e in &fix.edits {
+    for e in edits {
         new.push_str(&text[pos..e.start]);
         new.push_str(&e.text);
         pos = e.end;
@@ -85,9 +109,10 @@ impl Emitter for Rdjson {
         }
         let at = file.locator();
         let text = std::str::from_utf8(&file.bytes).unwrap_or("");
-        for (i, fix) in o.fixes.iter().enumerate() {
-            let Some((start, end, new)) = suggestion(text, at.bom(), fix) else { continue };
-            let message = match fixed_by(o, i).as_slice() {
+        for group in groups(&o.fixes) {
+            let Some((start, end, new)) = suggestion(text, at.bom(), &o.fixes, &group) else { continue };
+            let fixed: Vec<&Finding> = group.iter().flat_map(|&i| fixed_by(o, i)).collect();
+            let message = match fixed.as_slice() {
                 [one] => container_message(one),
                 [] => continue,
                 many => format!("{} Writable root filesystem: {}.", workload_detail(many[0]), container_names(many)),
