@@ -62,9 +62,49 @@ impl EmptyDir {
 
 pub const FILE_NAMES: &[&str] = &[".kube-rofs.yaml", ".kube-rofs.yml"];
 
-/// The nearest configuration file in `dir` or its ancestors.
-pub fn discover(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors().flat_map(|d| FILE_NAMES.iter().map(move |n| d.join(n))).find(|p| p.is_file())
+/// The nearest configuration file in `dir` or its ancestors, up to the repository root (the
+/// first directory holding `.git`), and notes about files passed over. A file owned by
+/// another user (not root) is not trusted, as git's `safe.directory` does not trust others'
+/// repositories: anyone who can write a parent directory (`/tmp`) could otherwise make every
+/// check below it pass.
+pub fn discover(dir: &Path) -> (Option<PathBuf>, Vec<String>) {
+    let mut notes = Vec::new();
+    for d in dir.ancestors() {
+        for name in FILE_NAMES {
+            let p = d.join(name);
+            let Ok(meta) = std::fs::metadata(&p) else { continue };
+            if !meta.is_file() {
+                continue;
+            }
+            match untrusted_owner(&meta) {
+                Some(uid) => notes.push(format!(
+                    "note: ignoring {}: owned by uid {uid}, neither you nor root (pass --config to use it)",
+                    p.display()
+                )),
+                None => return (Some(p), notes),
+            }
+        }
+        if d.join(".git").exists() {
+            break;
+        }
+    }
+    (None, notes)
+}
+
+/// The owner of a file when it is neither the current user nor root.
+fn untrusted_owner(meta: &std::fs::Metadata) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        (meta.uid() != me && meta.uid() != 0).then_some(meta.uid())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        None
+    }
 }
 
 /// A configuration that cannot be used: `path:line:col: error: ...` when the place is known.
@@ -82,6 +122,10 @@ impl std::error::Error for ConfigError {}
 /// Read and check a configuration file.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| ConfigError(format!("{shown}: error: cannot read: {e}")))?;
+    if !meta.is_file() {
+        return Err(ConfigError(format!("{shown}: error: not a regular file")));
+    }
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError(format!("{shown}: error: cannot read: {e}")))?;
     parse(&text).map_err(|(pos, message)| match pos {
         Some((line, col)) => ConfigError(format!("{shown}:{line}:{col}: error: {message}")),
@@ -115,9 +159,14 @@ pub fn parse(text: &str) -> Result<Config, (Option<(usize, usize)>, String)> {
             format!("emptyDir.medium must be \"\", Memory or HugePages*, not {m:?}"),
         ));
     }
-    let paths = config.writable_paths.iter().chain(config.image_writable_paths.values().flatten());
-    if let Some(p) = paths.chain(&config.log_dir).find(|p| !p.is_empty() && !p.starts_with('/')) {
-        return Err((key_pos(text, "writablePaths"), format!("writable paths must be absolute, not {p:?}")));
+    for (key, p) in config
+        .writable_paths
+        .iter()
+        .map(|p| ("writablePaths", p))
+        .chain(config.image_writable_paths.values().flatten().map(|p| ("imageWritablePaths", p)))
+        .chain(config.log_dir.iter().filter(|d| !d.is_empty()).map(|p| ("logDir", p)))
+    {
+        check_writable_path(p).map_err(|e| (key_pos(text, key), format!("{key}: {e}")))?;
     }
     for k in &config.kinds {
         k.entry().map_err(|e| (key_pos(text, "kinds"), e))?;
@@ -126,6 +175,21 @@ pub fn parse(text: &str) -> Result<Config, (Option<(usize, usize)>, String)> {
         globset::Glob::new(g).map_err(|e| (key_pos(text, "exclude"), format!("exclude: {e}")))?;
     }
     Ok(config)
+}
+
+/// A path that may get a writable emptyDir: absolute, normalised (no empty, `.` or `..`
+/// segment, no trailing `/`), and not the root. The same rule for flags and the file.
+pub fn check_writable_path(p: &str) -> Result<(), String> {
+    if !p.starts_with('/') {
+        return Err(format!("{p:?} is not an absolute path"));
+    }
+    if p == "/" {
+        return Err("\"/\" would put an empty volume over the whole root filesystem".into());
+    }
+    if p[1..].split('/').any(|seg| matches!(seg, "" | "." | "..")) {
+        return Err(format!("{p:?} is not normalised (no `//`, `.`, `..` or trailing `/`)"));
+    }
+    Ok(())
 }
 
 /// Where a top-level key is written, for messages about its value.
@@ -166,6 +230,11 @@ mod tests {
         assert_eq!(pos, Some((2, 3)));
         assert!(message.contains("Memory"), "{message}");
         assert!(parse("writablePaths: [tmp]\n").unwrap_err().1.contains("absolute"));
+        for bad in ["/", "/tmp/", "//tmp", "/var/./log", "/var/../etc", "relative/x"] {
+            assert!(check_writable_path(bad).is_err(), "{bad}");
+            assert!(parse(&format!("logDir: {bad:?}\n")).is_err(), "{bad}");
+        }
+        assert!(check_writable_path("/var/log/nginx").is_ok());
         assert!(parse("threshold: 2\n").is_err());
     }
 
@@ -174,6 +243,32 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
         std::fs::write(dir.path().join(".kube-rofs.yaml"), "threshold: 0.5\n").unwrap();
-        assert_eq!(discover(&dir.path().join("a/b")), Some(dir.path().join(".kube-rofs.yaml")));
+        assert_eq!(discover(&dir.path().join("a/b")), (Some(dir.path().join(".kube-rofs.yaml")), vec![]));
+    }
+
+    #[test]
+    fn the_search_stops_at_the_repository_root() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("repo/.git")).unwrap();
+        std::fs::create_dir_all(dir.path().join("repo/sub")).unwrap();
+        std::fs::write(dir.path().join(".kube-rofs.yaml"), "statefulImages: ['*']\n").unwrap();
+        assert_eq!(discover(&dir.path().join("repo/sub")), (None, vec![]));
+        std::fs::write(dir.path().join("repo/.kube-rofs.yml"), "threshold: 0.5\n").unwrap();
+        assert_eq!(discover(&dir.path().join("repo/sub")).0, Some(dir.path().join("repo/.kube-rofs.yml")));
+    }
+
+    #[test]
+    fn a_file_owned_by_someone_else_is_passed_over_with_a_note() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join(".kube-rofs.yaml");
+        std::fs::write(&f, "statefulImages: ['*']\n").unwrap();
+        // Only root can give a file away; as anyone else the check cannot be set up.
+        if std::os::unix::fs::chown(&f, Some(4242), None).is_err() {
+            println!("note: not root; ownership case not exercised here");
+            return;
+        }
+        let (found, notes) = discover(dir.path());
+        assert_eq!(found, None);
+        assert!(notes[0].contains("owned by uid 4242"), "{notes:?}");
     }
 }

@@ -13,6 +13,7 @@ use crate::fs::discover::{self, Input};
 use crate::fs::project;
 use crate::fs::write;
 use crate::report::emitter::{self, Format, Look};
+use crate::report::escape::say;
 use crate::report::model::{DEFAULT_THRESHOLD, Exit, Failure, FileReport, Mode, Summary, Tally};
 use crate::report::progress::{self, Progress, Verbosity};
 use crate::report::{self, diff};
@@ -37,6 +38,8 @@ pub struct Settings {
     pub progress: bool,
     /// Files (paths as shown) never read (configuration `exclude`).
     pub exclude: globset::GlobSet,
+    /// Said on standard error before the run (configuration files passed over).
+    pub notes: Vec<String>,
 }
 
 impl Settings {
@@ -55,17 +58,19 @@ impl Settings {
             verbosity: Verbosity::Normal,
             progress: false,
             exclude: globset::GlobSet::empty(),
+            notes: Vec::new(),
         }
     }
 }
 
-fn too_big(len: u64, max: u64) -> String {
+/// A file of `len` bytes (None: standard input, read only up to the limit) over the limit.
+fn too_big(len: Option<u64>, max: u64) -> String {
     let mib = |b: u64| b as f64 / (1 << 20) as f64;
-    format!(
-        "error: file is {:.1} MiB, larger than --max-file-size {:.0} (MiB); raise it to process this file",
-        mib(len),
-        mib(max)
-    )
+    let what = match len {
+        Some(len) => format!("file is {:.1} MiB,", mib(len)),
+        None => "standard input is".to_owned(),
+    };
+    format!("error: {what} larger than --max-file-size {:.0} (MiB); raise it to process this file", mib(max))
 }
 
 /// Read, analyze and (by mode) diff or write one input.
@@ -79,17 +84,23 @@ fn run_one(path: &str, input: &Input, stdin: &[u8], settings: &Settings) -> File
         stdin: file.is_none(),
         bytes: Vec::new(),
         result: Err(Failure { message: String::new(), pos: None }),
-        diff: String::new(),
+        diff: Vec::new(),
         write_error: None,
     };
     let max = settings.max_file_size;
     let bytes = match file {
-        None if stdin.len() as u64 > max => Err(too_big(stdin.len() as u64, max)),
+        None if stdin.len() as u64 > max => Err(too_big(None, max)),
         None => Ok(stdin.to_vec()),
-        Some(p) => read_at_most(p, max).map_err(|e| match e {
-            ReadError::TooBig(len) => too_big(len, max),
-            ReadError::Io(e) => format!("error: cannot read: {e}"),
-        }),
+        Some(p) => match read_at_most(p, max) {
+            Ok(b) => Ok(b),
+            Err(ReadError::NotRegular(what)) => {
+                let why = format!("{what}, not a regular file; not read");
+                report.result = Ok(Outcome { skipped: Some(why), ..Outcome::default() });
+                return report;
+            }
+            Err(ReadError::TooBig(len)) => Err(too_big(Some(len), max)),
+            Err(ReadError::Io(e)) => Err(format!("error: cannot read: {e}")),
+        },
     };
     report.bytes = match bytes {
         Ok(b) => b,
@@ -141,14 +152,49 @@ fn bases_out_of_reach(file: &Path, outcome: &mut Outcome, roots: &[PathBuf]) {
 
 enum ReadError {
     TooBig(u64),
+    /// A FIFO, socket or device: never read (it could block the run forever).
+    NotRegular(&'static str),
     Io(std::io::Error),
 }
 
-/// The file's bytes, unless it is larger than `max`: one open, and reads that stop past `max`
-/// (a file growing while it is read counts as it is read).
+/// Open for reading without blocking on a FIFO (the open of a FIFO waits for a writer).
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    options.open(path)
+}
+
+/// What a file that is not a regular file is, in words.
+fn file_kind(t: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "a device";
+        }
+    }
+    if t.is_dir() { "a directory" } else { "not a regular file" }
+}
+
+/// The file's bytes, unless it is larger than `max` or not a regular file: one open, and reads
+/// that stop past `max` (a file growing while it is read counts as it is read).
 fn read_at_most(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
-    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
-    let mut bytes = Vec::with_capacity(16 << 10);
+    let file = open_nonblocking(path).map_err(ReadError::Io)?;
+    let meta = file.metadata().map_err(ReadError::Io)?;
+    if !meta.is_file() {
+        return Err(ReadError::NotRegular(file_kind(meta.file_type())));
+    }
+    // Sized from the metadata (one byte more to see the end): a large file is not read into a
+    // buffer that doubles its way up.
+    let mut bytes = Vec::with_capacity(meta.len().min(max).saturating_add(1) as usize);
     (&file).take(max.saturating_add(1)).read_to_end(&mut bytes).map_err(ReadError::Io)?;
     if bytes.len() as u64 > max {
         return Err(ReadError::TooBig(file.metadata().map_or(bytes.len() as u64, |m| m.len())));
@@ -203,11 +249,16 @@ pub fn run(settings: &Settings, stdin: &mut dyn Read, out: &mut dyn Write, err: 
     let has_stdin = inputs.iter().any(|(_, i)| *i == Input::Stdin);
     let mut stdin_bytes = Vec::new();
     if has_stdin {
-        stdin.read_to_end(&mut stdin_bytes)?;
+        // One byte past the limit is enough to know it is too big: `yes | kube-rofs check -`
+        // must not read until memory runs out.
+        stdin.take(settings.max_file_size.saturating_add(1)).read_to_end(&mut stdin_bytes)?;
+    }
+    for note in settings.notes.iter().filter(|_| settings.verbosity != Verbosity::Quiet) {
+        say(err, note)?;
     }
     let mut tally = Tally { errors: walk_errors.len(), ..Tally::default() };
     for e in &walk_errors {
-        writeln!(err, "{}: error: {}", discover::display_path(&e.path), e.message)?;
+        say(err, &format!("{}: error: {}", discover::display_path(&e.path), e.message))?;
     }
     let look = Look { color: settings.color, quiet: settings.verbosity == Verbosity::Quiet };
     let mut emitter = report::emitter(settings.format, settings.mode, look);
@@ -226,15 +277,11 @@ pub fn run(settings: &Settings, stdin: &mut dyn Read, out: &mut dyn Write, err: 
         };
         progress.suspend(|| -> io::Result<()> {
             for r in &reports {
-                match &r.result {
-                    Ok(o) => tally.add(o),
-                    Err(_) => tally.errors += 1,
-                }
-                tally.errors += usize::from(r.write_error.is_some());
+                tally.add_report(r);
                 emitter::file_errors(r, err)?;
                 emitter.file(r, out, err)?;
                 if settings.verbosity == Verbosity::Verbose {
-                    writeln!(err, "{}", progress::verbose_line(settings.mode, r))?;
+                    say(err, &progress::verbose_line(settings.mode, r))?;
                 }
             }
             if progress.shown() {

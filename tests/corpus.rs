@@ -109,6 +109,7 @@ fn run_corpus(name: &str) {
                         Status::NotApplicable(Skip::Image { pattern, .. }) => {
                             format!("not applicable: stateful image matching {pattern}")
                         }
+                        Status::NotApplicable(skip) => format!("not applicable: {skip}"),
                         Status::Refused(r) => format!("refused: {r}"),
                     };
                     *by_status.entry(key).or_default() += 1;

@@ -35,13 +35,26 @@ fn assert_error(name: &str, bytes: &[u8], expected: &str) {
     assert!(stderr.contains(expected), "{name}: expected {expected:?} in:\n{stderr}");
 }
 
+/// Empty, comment-only and marker-only files are common in real repositories (placeholders,
+/// kustomize stubs) and no other checker fails on them: skipped with a note, exit unaffected.
 #[test]
-fn empty_comment_only_and_marker_only_files() {
-    let none = "error: no YAML content";
-    assert_error("empty.yaml", b"", &format!("empty.yaml: {none}"));
-    assert_error("comment.yaml", b"# nothing here\n", &format!("comment.yaml: {none}"));
-    assert_error("dashes.yaml", b"---\n", &format!("dashes.yaml: {none}"));
-    assert_error("dashes2.yaml", b"---\n---\n...\n", &format!("dashes2.yaml: {none}"));
+fn empty_comment_only_and_marker_only_files_are_skipped() {
+    for (name, bytes) in [
+        ("empty.yaml", &b""[..]),
+        ("comment.yaml", b"# nothing here\n"),
+        ("dashes.yaml", b"---\n"),
+        ("dashes2.yaml", b"---\n---\n...\n"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), name, bytes);
+        write(dir.path(), "valid.yaml", VALID);
+        let r = kube_rofs(dir.path(), &["fix", "."]);
+        assert_eq!(r.code, 0, "{name}: {}", r.stderr);
+        assert!(r.stderr.contains(&format!("{name}: skipped: no YAML content")), "{name}: {}", r.stderr);
+        assert!(r.stdout.contains("1 files skipped, 0 errors"), "{name}: {}", r.stdout);
+        assert_eq!(read(dir.path(), name), bytes, "{name} was modified");
+        assert!(read_str(dir.path(), "valid.yaml").contains("readOnlyRootFilesystem: true"));
+    }
 }
 
 #[test]

@@ -861,7 +861,7 @@ fn render(m: &Manifest) -> (Vec<u8>, BTreeMap<String, Expect>) {
             r.out.push_str(if d.marker_comment { "--- # next document\n" } else { "---\n" });
         }
         r.quote_keys = d.quote_keys;
-        // A file of comments only is an error by design ("no YAML content"); give it a document.
+        // A file of comments only is skipped ("no YAML content"); give it a document.
         let all_empty = m.docs.iter().all(|d| matches!(d.doc, DocM::Empty));
         let doc = if all_empty && i == 0 { &DocM::ConfigMap } else { &d.doc };
         match doc {

@@ -10,6 +10,7 @@ use super::args::{Cli, Command};
 use super::{explain, generate, resolve};
 use crate::config::ConfigError;
 use crate::fix::options::Options;
+use crate::report::escape::say;
 use crate::report::model::{Exit, Mode};
 use crate::run::run;
 
@@ -54,7 +55,7 @@ where
     };
     let mut printed = |text: Result<String, ConfigError>| match text {
         Ok(text) => write!(out, "{text}").map(|_| Exit::Ok),
-        Err(e) => writeln!(err, "{e}").map(|_| Exit::Error),
+        Err(e) => say(err, &e.to_string()).map(|_| Exit::Error),
     };
     let (mode, args, threshold) = match cli.command {
         Command::Check(c) => (Mode::Check, c.fix, c.threshold),
@@ -66,13 +67,13 @@ where
         Command::Man { command } => {
             return match generate::man(Cli::command(), command.as_deref()) {
                 Ok(page) => printed(Ok(page)),
-                Err(message) => writeln!(err, "error: {message}").map(|_| Exit::Error),
+                Err(message) => say(err, &format!("error: {message}")).map(|_| Exit::Error),
             };
         }
     };
     match resolve::settings(mode, args, threshold) {
         Ok(settings) => run(&settings, stdin, out, err),
-        Err(e) => writeln!(err, "{e}").map(|_| Exit::Error),
+        Err(e) => say(err, &e.to_string()).map(|_| Exit::Error),
     }
 }
 
@@ -83,7 +84,8 @@ pub fn options_from_args(words: &[&str]) -> Result<Options, String> {
     let argv = ["kube-rofs", "fix"].into_iter().chain(config).chain(words.iter().copied());
     let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
     let Command::Fix(args) = cli.command else { return Err("not parsed as fix".into()) };
-    let (_, file) = resolve::load_config(&args).map_err(|e| e.to_string())?;
+    let (_, file, _) = resolve::load_config(&args).map_err(|e| e.to_string())?;
     let c = resolve::effective(&args, None, file);
+    resolve::writable_paths(&c).map_err(|e| e.to_string())?;
     Ok(resolve::options(&c, args.helm_values))
 }

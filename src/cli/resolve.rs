@@ -11,16 +11,20 @@ use crate::report::model::{DEFAULT_THRESHOLD, Mode};
 use crate::report::progress::Progress;
 use crate::run::Settings;
 
-/// The configuration file in force (`--config`, else the nearest one) and its content.
-pub fn load_config(args: &FixArgs) -> Result<(Option<PathBuf>, Config), ConfigError> {
-    let path = match (&args.config, args.no_config) {
-        (_, true) => None,
-        (Some(p), _) => Some(p.clone()),
-        (None, _) => std::env::current_dir().ok().and_then(|d| config::discover(&d)),
+/// The configuration file in force (`--config`, else the nearest trusted one), its content, and
+/// notes about files passed over.
+pub fn load_config(args: &FixArgs) -> Result<(Option<PathBuf>, Config, Vec<String>), ConfigError> {
+    let (path, notes) = match (&args.config, args.no_config) {
+        (_, true) => (None, Vec::new()),
+        (Some(p), _) => (Some(p.clone()), Vec::new()),
+        (None, _) => match std::env::current_dir() {
+            Ok(d) => config::discover(&d),
+            Err(_) => (None, Vec::new()),
+        },
     };
     match path {
-        Some(p) => Ok((Some(p.clone()), config::load(&p)?)),
-        None => Ok((None, Config::default())),
+        Some(p) => Ok((Some(p.clone()), config::load(&p)?, notes)),
+        None => Ok((None, Config::default(), notes)),
     }
 }
 
@@ -44,6 +48,24 @@ pub fn effective(args: &FixArgs, threshold: Option<f64>, file: Config) -> Config
     }
 }
 
+/// The writable paths every container gets: /tmp, the log directory, `writablePaths`. A path
+/// that is not absolute and normalised, or that repeats another, is an error naming it.
+pub fn writable_paths(c: &Config) -> Result<Vec<String>, ConfigError> {
+    let mut paths = vec!["/tmp".to_owned()];
+    let log_dir = c.log_dir.iter().filter(|d| !d.is_empty()).map(|d| ("log directory", d));
+    for (what, p) in log_dir.chain(c.writable_paths.iter().map(|p| ("writable path", p))) {
+        config::check_writable_path(p).map_err(|e| ConfigError(format!("error: {what}: {e}")))?;
+        if paths.contains(p) {
+            return Err(ConfigError(format!(
+                "error: {what} {p} is already among the writable paths ({})",
+                paths.join(", ")
+            )));
+        }
+        paths.push(p.clone());
+    }
+    Ok(paths)
+}
+
 /// What to fix, from an effective configuration.
 pub fn options(c: &Config, helm_values: bool) -> Options {
     let mut stateful: Vec<String> = match c.default_stateful_images {
@@ -51,13 +73,8 @@ pub fn options(c: &Config, helm_values: bool) -> Options {
         _ => DEFAULT_STATEFUL_IMAGES.iter().map(|s| s.to_string()).collect(),
     };
     stateful.extend(c.stateful_images.iter().cloned());
-    let mut writable_paths = vec!["/tmp".to_owned()];
-    writable_paths.extend(c.log_dir.clone().filter(|d| !d.is_empty()));
-    for p in &c.writable_paths {
-        if !writable_paths.iter().any(|q| norm(q) == norm(p)) {
-            writable_paths.push(p.clone());
-        }
-    }
+    // Checked by `settings`; a path that fails the check is left out here.
+    let writable_paths = writable_paths(c).unwrap_or_else(|_| vec!["/tmp".to_owned()]);
     Options {
         policy: Policy { stateful_images: stateful, fix_explicit_false: c.fix_explicit_false == Some(true) },
         writable_paths,
@@ -70,14 +87,14 @@ pub fn options(c: &Config, helm_values: bool) -> Options {
     }
 }
 
-fn norm(path: &str) -> &str {
-    crate::fix::plan::volumes::norm(path)
-}
-
 /// The run's settings for `mode`.
 pub fn settings(mode: Mode, args: FixArgs, threshold: Option<f64>) -> Result<Settings, ConfigError> {
-    let (_, file) = load_config(&args)?;
+    let (_, file, notes) = load_config(&args)?;
+    if args.log_dir.as_deref() == Some("") {
+        return Err(ConfigError("error: --log-dir needs a path (--no-log-dir adds no log directory)".into()));
+    }
     let c = effective(&args, threshold, file);
+    writable_paths(&c)?;
     let mut exclude = globset::GlobSetBuilder::new();
     for g in &c.exclude {
         exclude.add(globset::Glob::new(g).map_err(|e| ConfigError(format!("exclude: {e}")))?);
@@ -93,13 +110,14 @@ pub fn settings(mode: Mode, args: FixArgs, threshold: Option<f64>) -> Result<Set
         verbosity: args.ui.verbosity(),
         progress: Progress::wanted(args.ui.verbosity()),
         exclude: exclude.build().map_err(|e| ConfigError(format!("exclude: {e}")))?,
+        notes,
         ..Settings::new(mode, args.paths)
     })
 }
 
 /// The configuration in force, as a file that would give it, with its source in a comment.
 pub fn effective_config(args: &CheckArgs) -> Result<String, ConfigError> {
-    let (path, file) = load_config(&args.fix)?;
+    let (path, file, _) = load_config(&args.fix)?;
     let effective = effective(&args.fix, args.threshold, file);
     let source = match path {
         Some(p) => format!("# configuration file: {}", p.display()),

@@ -61,8 +61,6 @@ pub enum FileError {
         utf16: bool,
         lone_cr: bool,
     },
-    /// No YAML content: empty, only comments, only document markers.
-    Empty,
     Syntax(SyntaxError),
     /// The patched text did not re-read as intended (a kube-rofs bug; nothing is written).
     Verify {
@@ -77,7 +75,7 @@ impl FileError {
         match self {
             FileError::Encoding { pos, .. } => Some(*pos),
             FileError::Syntax(s) => Some(s.pos),
-            FileError::Verify { .. } | FileError::Empty => None,
+            FileError::Verify { .. } => None,
         }
     }
 
@@ -91,9 +89,6 @@ impl FileError {
                 "error: line break `\\r` without `\\n` (classic Mac OS); convert line endings to LF or CRLF".into()
             }
             FileError::Encoding { .. } => "error: invalid UTF-8".into(),
-            FileError::Empty => {
-                "error: no YAML content (the file is empty, or has only comments or document markers)".into()
-            }
             FileError::Syntax(e) => format!("error: invalid YAML: {}", e.message),
             FileError::Verify { doc, message } => {
                 format!("document {}: error: verification failed, file left unchanged: {message}", doc + 1)

@@ -1,4 +1,5 @@
-//! The per-file pipeline: decode, load, find pod specs, classify, plan, apply, verify.
+//! The per-file pipeline: decode, then document by document load, find pod specs, classify,
+//! plan and verify; at the end apply every fix. Only one document's tree is held at a time.
 
 use std::path::Path;
 
@@ -7,7 +8,7 @@ use super::options::Options;
 use super::outcome::{FileError, Finding, NotChecked, Outcome};
 use super::plan::pod::{plan_pod, plan_set_true};
 use super::plan::text::Planner;
-use super::verify;
+use super::verify::{self, Failure};
 use crate::fs::project;
 use crate::k8s::charts;
 use crate::k8s::status::{Refusal, Status};
@@ -15,9 +16,19 @@ use crate::k8s::workload;
 use crate::yaml::edit;
 use crate::yaml::path::Seg;
 use crate::yaml::source::Source;
-use crate::yaml::tree::{self, Kind, Node, Tree};
+use crate::yaml::tree::{self, Document, Kind, Node, Part};
 
-const TEMPLATE_HINT: &str = "Go/Helm template, not YAML until rendered; audit the rendered output instead, e.g. `helm template . | kube-rofs check -`";
+/// Why a file with Go template actions is skipped: the command that renders it when it is part
+/// of a Helm chart, else only that it must be rendered first.
+fn template_hint(path: Option<&Path>) -> String {
+    match path.and_then(project::chart_of) {
+        Some(chart) => format!(
+            "Go/Helm template, not YAML until rendered; audit the rendered chart instead: helm template {} | kube-rofs check -",
+            project::shown_dir(&chart)
+        ),
+        None => "Go template (`{{ ... }}`), not YAML until rendered; audit the rendered output instead".to_owned(),
+    }
+}
 
 /// Everything kube-rofs learns about one file, exactly as the command line sees it: a finding
 /// per container, a fix per pod spec, and the fixed bytes. `path` (when the bytes come from a
@@ -31,85 +42,147 @@ pub fn analyze(path: Option<&Path>, bytes: &[u8], opts: &Options) -> Result<Outc
     let src =
         Source::decode(bytes).map_err(|e| FileError::Encoding { pos: e.pos, utf16: e.utf16, lone_cr: e.lone_cr })?;
     let templated = src.body.contains("{{");
-    let tree = match tree::parse(&src) {
-        Ok(t) => t,
-        Err(_) if templated => return Ok(Outcome { skipped: Some(TEMPLATE_HINT.into()), ..Outcome::default() }),
-        Err(e) => return Err(FileError::Syntax(e)),
+    let skipped = |why: String| Ok(Outcome { skipped: Some(why), ..Outcome::default() });
+    let mut pass = Pass {
+        src: &src,
+        opts,
+        values,
+        templated,
+        directives: src.body.lines().any(|l| l.starts_with('%')),
+        out: Outcome::default(),
+        docs: 0,
+        content: false,
+        template_braces: false,
+        whole_file: false,
+        verified_alone: Vec::new(),
+        mismatch: None,
     };
-    if templated && tree.docs.iter().filter_map(|d| d.root.as_ref()).any(|r| has_template_braces(&src, r)) {
-        return Ok(Outcome { skipped: Some(TEMPLATE_HINT.into()), ..Outcome::default() });
+    match tree::parse_each(&src, |part| pass.document(part)) {
+        Ok(()) => {}
+        Err(_) if templated => return skipped(template_hint(path)),
+        Err(e) => return Err(FileError::Syntax(e)),
     }
-    if tree.docs.iter().all(|d| d.root.as_ref().is_none_or(|r| r.is_null() && r.start == r.end)) {
-        return Err(FileError::Empty);
+    if pass.template_braces {
+        return skipped(template_hint(path));
     }
-    let mut out = Outcome::default();
-    match values {
-        false => plan_workloads(&src, &tree, opts, &mut out),
-        true => plan_values(&src, &tree, &mut out),
+    if !pass.content {
+        // Placeholders and kustomize stubs are common; no checker fails on them.
+        return skipped("no YAML content (empty, or only comments or document markers)".to_owned());
     }
-    finish(&src, &tree, out)
+    if let Some(e) = pass.mismatch.take() {
+        return Err(e);
+    }
+    pass.finish()
 }
 
-fn plan_workloads(src: &Source, tree: &Tree, opts: &Options, out: &mut Outcome) {
-    for d in &tree.docs {
-        if let Some(root) = &d.root {
-            out.resources.extend(charts::kustomize_resources(root).into_iter().map(|r| (src.pos(root.start), r)));
+/// One pass over a file's documents, and what it has found so far.
+struct Pass<'s, 'a> {
+    src: &'s Source<'a>,
+    opts: &'s Options,
+    /// A Helm values file (`--helm-values`): security contexts, not workloads.
+    values: bool,
+    /// The text holds `{{`: a document with template braces makes the file a template.
+    templated: bool,
+    /// The file has `%` directives: documents cannot be verified one by one.
+    directives: bool,
+    out: Outcome,
+    docs: usize,
+    /// A document with content was seen.
+    content: bool,
+    template_braces: bool,
+    /// A document that serde_yaml does not read alone: verify the whole file at the end.
+    whole_file: bool,
+    /// Documents verified on their own (their fixes' meaning is dropped once verified).
+    verified_alone: Vec<usize>,
+    mismatch: Option<FileError>,
+}
+
+impl<'a> Pass<'_, 'a> {
+    /// Find, classify, plan and verify one document.
+    fn document(&mut self, part: Part<'a>) {
+        let k = self.docs;
+        self.docs += 1;
+        let Part { doc, end, comments } = part;
+        let Some(root) = &doc.root else { return };
+        self.content |= !(root.is_null() && root.start == root.end);
+        if self.templated && has_template_braces(self.src, root) {
+            self.template_braces = true;
+        }
+        if self.template_braces || self.mismatch.is_some() {
+            return;
+        }
+        let src = self.src;
+        self.out.resources.extend(charts::kustomize_resources(root).into_iter().map(|r| (src.pos(root.start), r)));
+        let (first_finding, first_fix) = (self.out.findings.len(), self.out.fixes.len());
+        let planner = Planner::new(src, &doc, &comments);
+        match self.values {
+            false => self.plan_workloads(k, &doc, &planner),
+            true => self.plan_values(k, &doc, &planner),
+        }
+        if self.out.fixes.len() > first_fix {
+            self.verify_document(k, &doc, end, first_finding, first_fix);
         }
     }
-    let found = workload::find(tree, &opts.kinds);
-    for u in found.unchecked {
-        out.not_checked.push(NotChecked { pos: src.pos(u.object.start), kind: u.kind, name: u.name, reason: u.reason });
-    }
-    for (w, pod) in found.pods.into_iter().enumerate() {
-        let first = out.findings.len();
-        let mut fixable = Vec::new();
-        for (i, c) in pod.containers.iter().enumerate() {
-            let status = opts.policy.classify(&tree.docs[pod.doc], &pod, c);
-            if status == Status::Writable {
-                fixable.push(i);
-            }
-            out.findings.push(Finding {
-                doc: pod.doc,
-                workload: w,
-                pos: src.pos(c.node.start),
-                kind: pod.kind.clone(),
-                name: pod.name.clone(),
-                namespace: pod.namespace.clone(),
-                list: c.list.clone(),
-                container: c.name.clone(),
-                image: c.image.clone(),
-                status,
-                fix: None,
+
+    fn plan_workloads(&mut self, k: usize, doc: &Document, planner: &Planner) {
+        let (src, out) = (self.src, &mut self.out);
+        let found = workload::find_in(k, doc, &self.opts.kinds);
+        for u in found.unchecked {
+            out.not_checked.push(NotChecked {
+                pos: src.pos(u.object.start),
+                kind: u.kind,
+                name: u.name,
+                reason: u.reason,
             });
         }
-        if fixable.is_empty() {
-            continue;
-        }
-        let planner = Planner::new(src, &tree.docs[pod.doc], &tree.comments);
-        let plan = plan_pod(&planner, &pod, &fixable, opts);
-        let fix_index = out.fixes.len();
-        let mut fixed_any = false;
-        for (&i, result) in fixable.iter().zip(plan.containers) {
-            match result {
-                Ok(()) => {
-                    out.findings[first + i].fix = Some(fix_index);
-                    fixed_any = true;
+        for pod in found.pods {
+            let workload = out.findings.last().map_or(0, |f| f.workload + 1);
+            let first = out.findings.len();
+            let mut fixable = Vec::new();
+            for (i, c) in pod.containers.iter().enumerate() {
+                let status = self.opts.policy.classify(doc, &pod, c);
+                if status == Status::Writable {
+                    fixable.push(i);
                 }
-                Err(reason) => out.findings[first + i].status = Status::Refused(reason),
+                out.findings.push(Finding {
+                    doc: k,
+                    workload,
+                    pos: src.pos(c.node.start),
+                    kind: pod.kind.clone(),
+                    name: pod.name.clone(),
+                    namespace: pod.namespace.clone(),
+                    list: c.list.clone(),
+                    container: c.name.clone(),
+                    image: c.image.clone(),
+                    status,
+                    fix: None,
+                });
+            }
+            if fixable.is_empty() {
+                continue;
+            }
+            let plan = plan_pod(planner, &pod, &fixable, self.opts);
+            let fix_index = out.fixes.len();
+            let mut fixed_any = false;
+            for (&i, result) in fixable.iter().zip(plan.containers) {
+                match result {
+                    Ok(()) => {
+                        out.findings[first + i].fix = Some(fix_index);
+                        fixed_any = true;
+                    }
+                    Err(reason) => out.findings[first + i].status = Status::Refused(reason),
+                }
+            }
+            if fixed_any {
+                out.fixes.push(plan.fix);
             }
         }
-        if fixed_any {
-            out.fixes.push(plan.fix);
-        }
     }
-}
 
-fn plan_values(src: &Source, tree: &Tree, out: &mut Outcome) {
-    for (doc, d) in tree.docs.iter().enumerate() {
-        let Some(root) = &d.root else { continue };
+    fn plan_values(&mut self, k: usize, doc: &Document, planner: &Planner) {
+        let Some(root) = &doc.root else { return };
         let mut found = Vec::new();
         charts::values_security_contexts(root, &Vec::new(), &mut found);
-        let planner = Planner::new(src, d, &tree.comments);
         for (name, path, map) in found {
             let status = match map.get("readOnlyRootFilesystem").and_then(Node::as_str) {
                 Some("true") => Status::ReadOnly,
@@ -121,9 +194,9 @@ fn plan_values(src: &Source, tree: &Tree, out: &mut Outcome) {
                 _ => String::new(),
             };
             let mut finding = Finding {
-                doc,
-                workload: out.findings.len(),
-                pos: src.pos(map.start),
+                doc: k,
+                workload: self.out.findings.len(),
+                pos: self.src.pos(map.start),
                 kind: "HelmValues".into(),
                 name,
                 namespace: None,
@@ -134,47 +207,114 @@ fn plan_values(src: &Source, tree: &Tree, out: &mut Outcome) {
                 fix: None,
             };
             if finding.status == Status::Writable {
-                match plan_set_true(&planner, map, path) {
+                match plan_set_true(planner, map, path) {
                     Ok(fix) => {
-                        finding.fix = Some(out.fixes.len());
-                        out.fixes.push(Fix { doc, ..fix });
+                        finding.fix = Some(self.out.fixes.len());
+                        self.out.fixes.push(Fix { doc: k, ..fix });
                     }
                     Err(reason) => finding.status = Status::Refused(reason),
                 }
             }
-            out.findings.push(finding);
+            self.out.findings.push(finding);
         }
     }
-}
 
-/// Apply every fix, verify the result, and move the fixes to file offsets.
-fn finish(src: &Source, tree: &Tree, mut out: Outcome) -> Result<Outcome, FileError> {
-    if out.fixes.is_empty() {
-        return Ok(out);
+    /// Verify the fixes of document `k` (its text runs to `end`) on their own; an unreadable
+    /// document refuses only its own containers.
+    fn verify_document(&mut self, k: usize, doc: &Document, end: usize, first_finding: usize, first_fix: usize) {
+        let body = self.src.body;
+        let fixes = &self.out.fixes[first_fix..];
+        let edits: Vec<edit::Edit> = fixes
+            .iter()
+            .flat_map(|f| &f.edits)
+            .map(|e| edit::Edit {
+                start: e.start.wrapping_sub(doc.start),
+                end: e.end.wrapping_sub(doc.start),
+                ..e.clone()
+            })
+            .collect();
+        let inside = fixes.iter().flat_map(|f| &f.edits).all(|e| e.start >= doc.start && e.end <= end);
+        if self.directives || !inside {
+            self.whole_file = true;
+            return;
+        }
+        let before = &body[doc.start..end];
+        let after = match edit::apply(before, &edits) {
+            Ok(after) => after,
+            Err(o) => {
+                let message = format!("overlapping edits at byte {}", o.at + doc.start);
+                self.mismatch = Some(FileError::Verify { doc: k, message });
+                return;
+            }
+        };
+        let ops: Vec<&super::model::Op> = fixes.iter().flat_map(|f| &f.ops).collect();
+        match verify::verify_document(doc, k, before, &after, &ops) {
+            Ok(true) => {
+                // Verified: the intended meaning is not needed again (on a large file it
+                // outweighs the edits).
+                self.verified_alone.push(k);
+                for fix in &mut self.out.fixes[first_fix..] {
+                    fix.ops = Vec::new();
+                }
+            }
+            Ok(false) => self.whole_file = true,
+            Err(Failure::Unverifiable(why)) => self.refuse_from(first_finding, first_fix, &Refusal::Unverifiable(why)),
+            Err(Failure::Mismatch(doc, message)) => self.mismatch = Some(FileError::Verify { doc, message }),
+        }
     }
-    let all: Vec<edit::Edit> = out.fixes.iter().flat_map(|f| f.edits.iter().cloned()).collect();
-    let patched = edit::apply(src.body, &all)
-        .map_err(|o| FileError::Verify { doc: 0, message: format!("overlapping edits at byte {}", o.at) })?;
-    match verify::verify_documents(src.body, &patched, &tree.docs, &out.fixes) {
-        Ok(()) => {}
-        Err(verify::Failure::Unverifiable(why)) => {
-            out.refuse_all(&Refusal::Unverifiable(why));
+
+    /// Refuse the fixable containers from `first_finding` on, and drop their fixes.
+    fn refuse_from(&mut self, first_finding: usize, first_fix: usize, why: &Refusal) {
+        self.out.fixes.truncate(first_fix);
+        for f in &mut self.out.findings[first_finding..] {
+            if f.status == Status::Writable {
+                f.status = Status::Refused(why.clone());
+                f.fix = None;
+            }
+        }
+    }
+
+    /// Apply every fix, verify the whole file when documents could not be verified alone, and
+    /// move the fixes to file offsets.
+    fn finish(mut self) -> Result<Outcome, FileError> {
+        let (src, mut out) = (self.src, std::mem::take(&mut self.out));
+        // Grown by doubling while the documents were read; a large file's report is kept until
+        // it is printed.
+        out.findings.shrink_to_fit();
+        out.fixes.shrink_to_fit();
+        if out.fixes.is_empty() {
             return Ok(out);
         }
-        Err(verify::Failure::Mismatch(doc, message)) => return Err(FileError::Verify { doc, message }),
+        let all: Vec<edit::Edit> = out.fixes.iter().flat_map(|f| f.edits.iter().cloned()).collect();
+        // The fixed file is built once, BOM first: a large file is not copied again.
+        let bom = src.bom.len();
+        let mut fixed = String::from(src.bom);
+        edit::apply_into(&mut fixed, src.body, &all)
+            .map_err(|o| FileError::Verify { doc: 0, message: format!("overlapping edits at byte {}", o.at) })?;
+        drop(all);
+        let patched = &fixed[bom..];
+        if self.whole_file {
+            let ops: Vec<(usize, &super::model::Op)> =
+                out.fixes.iter().flat_map(|f| f.ops.iter().map(move |op| (f.doc, op))).collect();
+            let alone = &self.verified_alone;
+            match verify::verify_file(src.body, patched, self.docs, &ops, &|k| alone.binary_search(&k).is_ok()) {
+                Ok(()) => {}
+                Err(Failure::Unverifiable(why)) => {
+                    out.refuse_all(&Refusal::Unverifiable(why));
+                    return Ok(out);
+                }
+                Err(Failure::Mismatch(doc, message)) => return Err(FileError::Verify { doc, message }),
+            }
+        }
+        for fix in &mut out.fixes {
+            fix.edits = edit::merge(std::mem::take(&mut fix.edits))
+                .into_iter()
+                .map(|e| edit::Edit { start: e.start + bom, end: e.end + bom, depth: 0, ..e })
+                .collect();
+        }
+        out.fixed = Some(fixed.into_bytes());
+        Ok(out)
     }
-    let bom = src.bom.len();
-    for fix in &mut out.fixes {
-        fix.edits = edit::merge(std::mem::take(&mut fix.edits))
-            .into_iter()
-            .map(|e| edit::Edit { start: e.start + bom, end: e.end + bom, depth: 0, ..e })
-            .collect();
-    }
-    let mut fixed = Vec::with_capacity(bom + patched.len());
-    fixed.extend_from_slice(src.bom.as_bytes());
-    fixed.extend_from_slice(patched.as_bytes());
-    out.fixed = Some(fixed);
-    Ok(out)
 }
 
 /// Go template actions like `{{ .Values.x }}` that happen to parse as nested flow mappings.

@@ -5,8 +5,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_yaml::{Mapping, Value};
 
-use super::model::{Fix, Op};
-use crate::yaml::edit::Edit;
+use super::model::Op;
 use crate::yaml::path::Seg;
 use crate::yaml::render::New;
 use crate::yaml::tree::{Document, Kind, Node};
@@ -257,95 +256,52 @@ pub enum Failure {
     Mismatch(usize, String),
 }
 
-/// Verify each changed document on its own (the others are byte for byte unchanged), which
-/// spares re-reading the rest of a large multi-document file. `docs` is the editor's reading of
-/// `original`; `fixes` hold body offsets. The patched document is always read by serde_yaml;
-/// the original's meaning comes from the editor's tree when [`expected_value`] is sure of it
-/// and both agree, and from serde_yaml otherwise. Falls back to the whole file when the file
-/// has directives or a slice does not read as exactly one document.
-pub fn verify_documents(original: &str, patched: &str, docs: &[Document], fixes: &[Fix]) -> Result<(), Failure> {
-    let starts: Vec<usize> = docs.iter().map(|d| d.start).collect();
-    let ops: Vec<(usize, &Op)> = fixes.iter().flat_map(|f| f.ops.iter().map(move |op| (f.doc, op))).collect();
-    let mut sorted: Vec<&Edit> = fixes.iter().flat_map(|f| &f.edits).collect();
-    sorted.sort_by_key(|e| e.start);
-    if !original.lines().any(|l| l.starts_with('%'))
-        && let Some(result) = per_document(original, patched, docs, &starts, &sorted, &ops)
-    {
-        return result;
-    }
-    let before = load_all(original).map_err(unreadable)?;
-    if before.len() != starts.len() {
-        return Err(Failure::Unverifiable(format!(
-            "the verifier (serde_yaml) reads {} documents where the editor reads {}; cannot verify",
-            before.len(),
-            starts.len()
-        )));
-    }
-    verify(before, &ops, patched).map_err(|(d, m)| Failure::Mismatch(d, m))
-}
-
 fn unreadable(e: String) -> Failure {
     Failure::Unverifiable(format!("the verifier (serde_yaml) cannot read this file: {e}"))
 }
 
-/// [`verify_documents`] one changed document at a time; None when the documents cannot be
-/// cut apart (an edit outside its document, a slice that is not exactly one document).
-fn per_document(
+/// Verify one changed document on its own (the others are byte for byte unchanged), which
+/// spares re-reading the rest of a large multi-document file: `before` is its original text,
+/// `after` its patched text, `ops` what the edits must mean. The patched text is always read by
+/// serde_yaml; the original's meaning comes from the editor's tree (`doc`) when
+/// [`expected_value`] is sure of it and both agree, and from serde_yaml otherwise. `Ok(false)`:
+/// the texts do not read as exactly one document, so the whole file must be verified instead.
+pub fn verify_document(doc: &Document, k: usize, before: &str, after: &str, ops: &[&Op]) -> Result<bool, Failure> {
+    if let Some(mut want) = expected_value(doc)
+        && ops.iter().all(|op| apply_op(&mut want, op).is_ok())
+        && reads_as(after, &want)
+    {
+        return Ok(true);
+    }
+    let original = match load_all(before) {
+        Ok(v) if v.len() == 1 => v,
+        Ok(_) => return Ok(false),
+        Err(e) => return Err(unreadable(e)),
+    };
+    let ops: Vec<(usize, &Op)> = ops.iter().map(|op| (0, *op)).collect();
+    verify(original, &ops, after).map_err(|(_, m)| Failure::Mismatch(k, m))?;
+    Ok(true)
+}
+
+/// Verify the whole file at once (a file with directives, or a document serde_yaml does not
+/// read on its own): `docs` documents, `ops` each tagged with its document. Documents that
+/// `verified_alone` says were verified on their own already are not compared again (their
+/// intended changes were dropped).
+pub fn verify_file(
     original: &str,
     patched: &str,
-    docs: &[Document],
-    starts: &[usize],
-    sorted: &[&Edit],
+    docs: usize,
     ops: &[(usize, &Op)],
-) -> Option<Result<(), Failure>> {
-    let mut changed: Vec<usize> = ops.iter().map(|(d, _)| *d).collect();
-    changed.sort_unstable();
-    changed.dedup();
-    let range = |k: usize| (starts[k], starts.get(k + 1).copied().unwrap_or(original.len()));
-    // The document holding an edit: the last one starting before it (an insertion right at a
-    // document's `---` belongs to the document above).
-    let holds = |e: &Edit| {
-        let k = starts.partition_point(|&s| s < e.start).saturating_sub(1);
-        changed.binary_search(&k).is_ok() && e.end <= range(k).1
-    };
-    if changed.last().is_none_or(|&k| k >= starts.len()) || !sorted.iter().all(|e| holds(e)) {
-        return None;
+    verified_alone: &dyn Fn(usize) -> bool,
+) -> Result<(), Failure> {
+    let before = load_all(original).map_err(unreadable)?;
+    if before.len() != docs {
+        return Err(Failure::Unverifiable(format!(
+            "the verifier (serde_yaml) reads {} documents where the editor reads {docs}; cannot verify",
+            before.len(),
+        )));
     }
-    // Offsets move by the edits before them. One sweep (the ranges only grow), so a file with a
-    // million documents does not take a million times a million steps.
-    let (mut next, mut delta) = (0, 0isize);
-    let mut shifted = |x: usize| {
-        while next < sorted.len() && sorted[next].start <= x {
-            delta += sorted[next].delta();
-            next += 1;
-        }
-        x.checked_add_signed(delta).unwrap_or(x)
-    };
-    let mut by_doc: std::collections::HashMap<usize, Vec<(usize, &Op)>> = std::collections::HashMap::new();
-    for &(d, op) in ops {
-        by_doc.entry(d).or_default().push((0, op));
-    }
-    for &k in &changed {
-        let (a, b) = range(k);
-        let (pa, pb) = (shifted(a), shifted(b));
-        let doc_ops = by_doc.get(&k).map_or(&[][..], Vec::as_slice);
-        let after = patched.get(pa..pb).unwrap_or("");
-        if let Some(mut want) = expected_value(&docs[k])
-            && doc_ops.iter().all(|(_, op)| apply_op(&mut want, op).is_ok())
-            && reads_as(after, &want)
-        {
-            continue;
-        }
-        let before = match load_all(&original[a..b]) {
-            Ok(before) if before.len() == 1 => before,
-            Ok(_) => return None,
-            Err(e) => return Some(Err(unreadable(e))),
-        };
-        if let Err((_, m)) = verify(before, doc_ops, after) {
-            return Some(Err(Failure::Mismatch(k, m)));
-        }
-    }
-    Some(Ok(()))
+    compare(before, ops, patched, verified_alone).map_err(|(d, m)| Failure::Mismatch(d, m))
 }
 
 /// The first place two values differ, as a readable path.
@@ -375,7 +331,17 @@ pub fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
 
 /// Check that `patched` means `original` plus `ops` (each op tagged with its document index).
 /// Returns the index of the first bad document and what differs.
-pub fn verify(mut original: Vec<Value>, ops: &[(usize, &Op)], patched: &str) -> Result<(), (usize, String)> {
+pub fn verify(original: Vec<Value>, ops: &[(usize, &Op)], patched: &str) -> Result<(), (usize, String)> {
+    compare(original, ops, patched, &|_| false)
+}
+
+/// [`verify`], skipping the documents `skip` names.
+fn compare(
+    mut original: Vec<Value>,
+    ops: &[(usize, &Op)],
+    patched: &str,
+    skip: &dyn Fn(usize) -> bool,
+) -> Result<(), (usize, String)> {
     for (doc, op) in ops {
         let target = original.get_mut(*doc).ok_or((*doc, "document missing".to_owned()))?;
         apply_op(target, op).map_err(|e| (*doc, format!("cannot apply intended change: {e}")))?;
@@ -385,7 +351,7 @@ pub fn verify(mut original: Vec<Value>, ops: &[(usize, &Op)], patched: &str) -> 
         return Err((0, format!("{} documents after the edit, {} before", actual.len(), original.len())));
     }
     for (i, (want, got)) in original.iter().zip(&actual).enumerate() {
-        if want != got {
+        if !skip(i) && want != got {
             let what = first_difference(want, got, "").unwrap_or_else(|| "values differ".into());
             return Err((i, what));
         }
@@ -402,11 +368,6 @@ mod tests {
         Op::Set { at, key: "readOnlyRootFilesystem".into(), value: New::Bool(true) }
     }
 
-    /// One fix of document `doc` with these edits, meaning `set_ro`.
-    fn fix(doc: usize, edits: &[Edit]) -> [Fix; 1] {
-        [Fix { edits: edits.to_vec(), doc, ops: vec![set_ro()] }]
-    }
-
     #[test]
     fn accepts_exactly_the_intended_change() {
         let original = load_all("a: 1\n---\nc: {x: 1}\n").unwrap();
@@ -414,24 +375,24 @@ mod tests {
     }
 
     #[test]
-    fn checks_only_changed_documents_but_still_catches_their_changes() {
+    fn one_document_is_verified_on_its_own_and_its_changes_still_caught() {
         let original = "a: 1\n---\nc: {x: 1}\n---\nz: [1]\n";
         let source = crate::yaml::source::Source::decode(original.as_bytes()).unwrap();
         let docs = crate::yaml::tree::parse(&source).unwrap().docs;
-        let insert = |at: usize, text: &str| Edit::insertion(at, text.into(), 1);
-        let good = [insert(17, ", readOnlyRootFilesystem: true")];
-        let patched = crate::yaml::edit::apply(original, &good).unwrap();
-        assert_eq!(verify_documents(original, &patched, &docs, &fix(1, &good)), Ok(()));
-        let bad = [insert(17, ", readOnlyRootFilesystem: false")];
-        let patched = crate::yaml::edit::apply(original, &bad).unwrap();
-        let err = verify_documents(original, &patched, &docs, &fix(1, &bad));
+        let before = &original[docs[1].start..docs[2].start];
+        let op = set_ro();
+        let good = before.replace('}', ", readOnlyRootFilesystem: true}");
+        assert_eq!(verify_document(&docs[1], 1, before, &good, &[&op]), Ok(true));
+        let bad = before.replace('}', ", readOnlyRootFilesystem: false}");
+        let err = verify_document(&docs[1], 1, before, &bad, &[&op]);
         assert!(matches!(err, Err(Failure::Mismatch(1, _))), "{err:?}");
-        let unreadable = "a: 1\n---\nc: {x: 1}\nc: 2\n";
-        let source = crate::yaml::source::Source::decode(unreadable.as_bytes()).unwrap();
-        let docs = crate::yaml::tree::parse(&source).unwrap().docs;
-        let patched = crate::yaml::edit::apply(unreadable, &good).unwrap();
-        let err = verify_documents(unreadable, &patched, &docs, &fix(1, &good));
+        let unreadable = "c: {x: 1}\nc: 2\n";
+        let docs = crate::yaml::tree::parse(&crate::yaml::source::Source::decode(unreadable.as_bytes()).unwrap())
+            .unwrap()
+            .docs;
+        let err = verify_document(&docs[0], 0, unreadable, unreadable, &[&op]);
         assert!(matches!(err, Err(Failure::Unverifiable(_))), "{err:?}");
+        assert_eq!(verify_document(&docs[0], 0, "a: 1\n---\nb: 2\n", "a: 1\n", &[]), Ok(false), "two documents");
     }
 
     /// serde_yaml's own reading of one plain scalar.
@@ -501,13 +462,11 @@ mod tests {
         let source = crate::yaml::source::Source::decode(original.as_bytes()).unwrap();
         let docs = crate::yaml::tree::parse(&source).unwrap().docs;
         assert!(expected_value(&docs[0]).is_none());
-        let at = original.find('}').unwrap();
-        let good = [Edit::insertion(at, ", readOnlyRootFilesystem: true".into(), 1)];
-        let patched = crate::yaml::edit::apply(original, &good).unwrap();
-        assert_eq!(verify_documents(original, &patched, &docs, &fix(0, &good)), Ok(()));
-        let bad = [Edit::insertion(at, ", readOnlyRootFilesystem: 1".into(), 1)];
-        let patched = crate::yaml::edit::apply(original, &bad).unwrap();
-        let err = verify_documents(original, &patched, &docs, &fix(0, &bad));
+        let op = set_ro();
+        let good = original.replace('}', ", readOnlyRootFilesystem: true}");
+        assert_eq!(verify_document(&docs[0], 0, original, &good, &[&op]), Ok(true));
+        let bad = original.replace('}', ", readOnlyRootFilesystem: 1}");
+        let err = verify_document(&docs[0], 0, original, &bad, &[&op]);
         assert!(matches!(err, Err(Failure::Mismatch(0, _))), "{err:?}");
     }
 

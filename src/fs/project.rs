@@ -22,9 +22,16 @@ pub fn template_skip(file: &Path) -> Option<String> {
     if rest.components().next()?.as_os_str() != "templates" {
         return None;
     }
-    let shown = display_path(&chart);
-    let dir = if shown.is_empty() { ".".to_owned() } else { shown };
-    Some(format!("Helm chart template; audit the rendered chart instead: helm template {dir} | kube-rofs check -"))
+    Some(format!(
+        "Helm chart template; audit the rendered chart instead: helm template {} | kube-rofs check -",
+        shown_dir(&chart)
+    ))
+}
+
+/// A directory as shown in a command to run: relative to the current one, `.` for itself.
+pub fn shown_dir(dir: &Path) -> String {
+    let shown = display_path(dir);
+    if shown.is_empty() { ".".to_owned() } else { shown }
 }
 
 /// A chart's values file (`values.yaml`, `values-prod.yaml`, ... next to `Chart.yaml`).
@@ -42,8 +49,7 @@ pub fn kustomize_out_of_reach(file: &Path, resources: &[String], roots: &[PathBu
         return Vec::new();
     }
     let dir = file.parent().unwrap_or(Path::new("."));
-    let shown_dir = display_path(dir);
-    let build = if shown_dir.is_empty() { ".".to_owned() } else { shown_dir };
+    let build = shown_dir(dir);
     let roots: Vec<PathBuf> = roots.iter().filter_map(|r| std::fs::canonicalize(r).ok()).collect();
     let mut out = Vec::new();
     for r in resources {

@@ -9,12 +9,21 @@ use anyhow::{Context, Result, bail};
 
 /// Replace `path`, whose content was `original` when read, with `bytes`. A reader sees either
 /// the old file or the new one, never a part. Refused: a symlink (replacing it would break the
-/// link; writing through could write outside the given paths) and a file whose content changed
-/// since it was read (someone else's edit is never overwritten).
+/// link; writing through could write outside the given paths), a file with several hard links
+/// (a new file would split them) and a file whose content changed since it was read (someone
+/// else's edit is never overwritten). Mode bits (setuid and setgid included) and, with the
+/// privilege to, the owner are kept.
 pub fn atomic_write(path: &Path, original: &[u8], bytes: &[u8]) -> Result<()> {
     let meta = std::fs::symlink_metadata(path).with_context(|| format!("reading {}", path.display()))?;
     if meta.file_type().is_symlink() {
         bail!("a symlink; not written through (fix its target, or pass --follow-symlinks)");
+    }
+    if meta.nlink() > 1 {
+        bail!(
+            "has {} hard links; replacing it would split them (the other names would keep the old content); \
+             not written (fix the file through one name after removing the others, or copy it)",
+            meta.nlink()
+        );
     }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -33,11 +42,11 @@ pub fn atomic_write(path: &Path, original: &[u8], bytes: &[u8]) -> Result<()> {
         .tempfile_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
     tmp.write_all(bytes).context("writing the temporary file")?;
-    // On the open file, not its path: two path lookups fewer per file.
-    tmp.as_file().set_permissions(meta.permissions()).context("copying permissions")?;
-    // Keeping the owner needs privileges; without them the file becomes the runner's, as any
-    // editor's save would make it.
+    // The owner first: changing the owner clears the setuid and setgid bits, so the mode is set
+    // after it. Keeping the owner needs privileges; without them the file becomes the runner's,
+    // as any editor's save would make it. Both on the open file: two path lookups fewer.
     let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid()));
+    tmp.as_file().set_permissions(meta.permissions()).context("copying permissions")?;
     tmp.as_file().sync_all().context("syncing the temporary file")?;
     let now = std::fs::read(path).with_context(|| format!("re-reading {}", path.display()))?;
     if now != original {
@@ -64,6 +73,28 @@ mod tests {
         assert_eq!(std::fs::read(&f).unwrap(), b"new");
         assert_eq!(std::fs::metadata(&f).unwrap().permissions().mode() & 0o777, 0o640);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left behind");
+    }
+
+    #[test]
+    fn keeps_setuid_and_setgid_bits() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("x.yaml");
+        std::fs::write(&f, "old").unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o6755)).unwrap();
+        atomic_write(&f, b"old", b"new").unwrap();
+        assert_eq!(std::fs::metadata(&f).unwrap().permissions().mode() & 0o7777, 0o6755);
+    }
+
+    #[test]
+    fn refuses_to_split_a_hard_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let (f, g) = (dir.path().join("x.yaml"), dir.path().join("y.yaml"));
+        std::fs::write(&f, "old").unwrap();
+        std::fs::hard_link(&f, &g).unwrap();
+        let err = atomic_write(&f, b"old", b"new").unwrap_err();
+        assert!(err.to_string().contains("2 hard links"), "{err}");
+        assert_eq!(std::fs::read(&g).unwrap(), b"old");
+        assert_eq!(std::fs::read(&f).unwrap(), b"old");
     }
 
     #[test]

@@ -145,13 +145,34 @@ enum Flag {
     True,
     False,
     Other(String),
+    /// A key on the way is written twice: which one counts is the reader's choice.
+    Twice(&'static str, &'static str),
 }
 
-/// Read through aliases: an audit may follow `*sc`, only the editor may not.
+/// The value of `key` in `map`, or why it cannot be read: written twice.
+fn only<'n, 'a>(map: &'n Node<'a>, key: &str) -> Result<Option<&'n Node<'a>>, ()> {
+    let mut found = map.entries().unwrap_or_default().iter().filter(|e| e.key.as_str() == Some(key));
+    match (found.next(), found.next()) {
+        (Some(_), Some(_)) => Err(()),
+        (first, _) => Ok(first.map(|e| &e.value)),
+    }
+}
+
+/// Read through aliases: an audit may follow `*sc`, only the editor may not. A duplicate key
+/// on the way is not read at all: YAML readers disagree about it (most take the last one, as
+/// the API server does, some the first, some refuse), so no value of it may pass the audit.
 fn flag(doc: &Document, container: &Node) -> Flag {
     let container = doc.resolve(container);
-    let Some(sc) = container.get("securityContext").map(|n| doc.resolve(n)) else { return Flag::Absent };
-    let Some(v) = sc.get("readOnlyRootFilesystem").map(|n| doc.resolve(n)) else { return Flag::Absent };
+    let sc = match only(container, "securityContext") {
+        Ok(Some(sc)) => doc.resolve(sc),
+        Ok(None) => return Flag::Absent,
+        Err(()) => return Flag::Twice("the container", "securityContext"),
+    };
+    let v = match only(sc, "readOnlyRootFilesystem") {
+        Ok(Some(v)) => doc.resolve(v),
+        Ok(None) => return Flag::Absent,
+        Err(()) => return Flag::Twice("securityContext", "readOnlyRootFilesystem"),
+    };
     match &v.kind {
         Kind::Scalar { value, style: granit_parser::ScalarStyle::Plain } => match value.as_ref() {
             "true" | "True" | "TRUE" => Flag::True,
@@ -163,10 +184,25 @@ fn flag(doc: &Document, container: &Node) -> Flag {
     }
 }
 
+/// A container this check does not apply to whatever its image: one in a Windows pod (the
+/// API server rejects `readOnlyRootFilesystem` there), or a strategic-merge patch entry that
+/// deletes the container (`$patch: delete`).
+fn not_a_container(doc: &Document, pod: &PodSpec, c: &Container) -> Option<Skip> {
+    let os = pod.spec.get("os").and_then(|o| o.get("name")).and_then(Node::as_str);
+    if os.is_some_and(|n| n.eq_ignore_ascii_case("windows")) {
+        return Some(Skip::Windows);
+    }
+    let patch = doc.resolve(c.node).get("$patch").and_then(Node::as_str);
+    patch.is_some_and(|p| p == "delete").then_some(Skip::PatchDelete)
+}
+
 impl Policy {
     pub fn classify(&self, doc: &Document, pod: &PodSpec, c: &Container) -> Status {
         if doc.resolve(c.node).entries().is_none() {
             return Status::Refused(Refusal::NotA { what: "the container", shape: "mapping" });
+        }
+        if let Some(skip) = not_a_container(doc, pod, c) {
+            return Status::NotApplicable(skip);
         }
         let flag = match (flag(doc, c.node), c.template) {
             (Flag::Absent, Some(template)) => flag(doc, template),
@@ -176,8 +212,10 @@ impl Policy {
             Flag::True => return Status::ReadOnly,
             Flag::False if !self.fix_explicit_false => return Status::ExplicitFalse,
             Flag::Other(v) => return Status::Refused(Refusal::NotBoolean(v)),
+            Flag::Twice(what, key) => return Status::Refused(Refusal::DuplicateKey(what, key.to_owned())),
             Flag::False | Flag::Absent => {}
         }
+
         if let Some(reason) = pod.annotations.iter().find_map(|(k, v)| opt_out(k, v)) {
             return Status::NotApplicable(reason);
         }

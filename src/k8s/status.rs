@@ -31,6 +31,10 @@ pub enum Skip {
     Annotation { key: String, value: String },
     /// A database or other stateful image that needs a writable root.
     Image { image: String, pattern: String },
+    /// A Windows pod (`spec.os.name: windows`): the API server rejects the setting there.
+    Windows,
+    /// A strategic-merge patch entry that deletes the container (`$patch: delete`).
+    PatchDelete,
 }
 
 impl fmt::Display for Skip {
@@ -38,6 +42,12 @@ impl fmt::Display for Skip {
         match self {
             Skip::Annotation { key, value } => write!(f, "opt-out annotation {key}: {value:?}"),
             Skip::Image { image, pattern } => write!(f, "database/stateful image {image} (matches {pattern})"),
+            Skip::Windows => f.write_str(
+                "a Windows pod (spec.os.name: windows): the API server rejects readOnlyRootFilesystem there",
+            ),
+            Skip::PatchDelete => {
+                f.write_str("a strategic-merge patch entry that deletes the container ($patch: delete)")
+            }
         }
     }
 }

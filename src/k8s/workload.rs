@@ -5,7 +5,7 @@
 use super::kinds::{KindEntry, Provides, Step, built_in};
 use super::status::Refusal;
 use crate::yaml::path::{Dotted, Path, Seg};
-use crate::yaml::tree::{Document, Kind, Node, Tree};
+use crate::yaml::tree::{Document, Kind, Node};
 
 /// The container lists of a pod spec, in the order they are reported.
 pub const CONTAINER_LISTS: &[&str] = &["containers", "initContainers", "ephemeralContainers"];
@@ -70,12 +70,22 @@ pub struct Found<'t> {
 
 /// Every pod spec and container scope in the tree, in document order. `custom` entries (from
 /// the configuration) are consulted before the built-in table.
-pub fn find<'t>(tree: &'t Tree, custom: &'t [KindEntry]) -> Found<'t> {
+#[cfg(test)]
+pub fn find<'t>(tree: &'t crate::yaml::tree::Tree, custom: &'t [KindEntry]) -> Found<'t> {
     let mut found = Found::default();
     for (doc, d) in tree.docs.iter().enumerate() {
-        if let Some(root) = &d.root {
-            visit_object(d, doc, root, Vec::new(), custom, &mut found);
-        }
+        let one = find_in(doc, d, custom);
+        found.pods.extend(one.pods);
+        found.unchecked.extend(one.unchecked);
+    }
+    found
+}
+
+/// Every pod spec and container scope in document number `doc`.
+pub fn find_in<'t>(doc: usize, d: &'t Document<'t>, custom: &'t [KindEntry]) -> Found<'t> {
+    let mut found = Found::default();
+    if let Some(root) = &d.root {
+        visit_object(d, doc, root, Vec::new(), custom, &mut found);
     }
     found
 }

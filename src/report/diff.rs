@@ -21,25 +21,59 @@ pub fn unified(old: &str, new: &str, path: &str) -> String {
 }
 
 fn old_name(path: &str) -> String {
-    format!("a/{path}{}", if path.contains(' ') { "\t" } else { "" })
+    header_name("a/", path)
 }
 
 fn new_name(path: &str) -> String {
-    format!("b/{path}{}", if path.contains(' ') { "\t" } else { "" })
+    header_name("b/", path)
 }
 
-/// The same diff as [`unified`] when `new` is `old` with `edits` applied, computed faster:
+/// A path in a diff header as git writes it: C-quoted when it holds a control character, a
+/// double quote or a backslash (a file name with a line break must not split the header);
+/// otherwise as it is, with a tab after it when it holds a space, so `patch` reads it whole.
+fn header_name(prefix: &str, path: &str) -> String {
+    if !path.chars().any(|c| c.is_control() || c == '"' || c == '\\') {
+        return format!("{prefix}{path}{}", if path.contains(' ') { "\t" } else { "" });
+    }
+    let mut out = format!("\"{prefix}");
+    for c in path.chars() {
+        match c {
+            '\x07' => out.push_str("\\a"),
+            '\x08' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\x0b' => out.push_str("\\v"),
+            '\x0c' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {
+                let mut buf = [0; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("\\{b:03o}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The same diff as [`unified`], in pieces (the header, then one piece per hunk, each
+/// allocated once: a large diff never sits in one buffer that grows by doubling), when `new` is
+/// `old` with `edits` applied, computed faster:
 /// only the lines around the changes are handed to `similar` (a window per group of nearby
 /// changes), so a large file with a few edits is not diffed whole. The windows are far enough
 /// apart that their hunks never touch.
-pub fn unified_edits(old: &str, new: &str, edits: &[&Edit], path: &str) -> String {
+pub fn unified_edits(old: &str, new: &str, edits: &[&Edit], path: &str) -> Vec<String> {
     if old == new {
-        return String::new();
+        return Vec::new();
     }
     if edits.is_empty() {
-        return unified(old, new, path);
+        return vec![unified(old, new, path)];
     }
-    let mut out = format!("--- {}\n+++ {}\n", old_name(path), new_name(path));
+    let mut out = vec![format!("--- {}\n+++ {}\n", old_name(path), new_name(path))];
     let line_starts: Vec<usize> =
         std::iter::once(0).chain(old.match_indices('\n').map(|(i, _)| i + 1).filter(|&i| i < old.len())).collect();
     let line_of = |byte: usize| line_starts.partition_point(|&s| s <= byte).saturating_sub(1);
@@ -78,9 +112,9 @@ pub fn unified_edits(old: &str, new: &str, edits: &[&Edit], path: &str) -> Strin
             let new0 = line0.saturating_add_signed(line_shift);
             let old_range = range(head.old_range().start, tail.old_range().end, line0);
             let new_range = range(head.new_range().start, tail.new_range().end, new0);
-            out.push_str(&format!("@@ -{old_range} +{new_range} @@\n"));
             let body = hunk.to_string();
-            out.push_str(body.split_once('\n').map_or("", |(_, rest)| rest));
+            let body = body.split_once('\n').map_or("", |(_, rest)| rest);
+            out.push(format!("@@ -{old_range} +{new_range} @@\n{body}"));
         }
         shift += delta;
         line_shift += lines(new_part) as isize - lines(old_part) as isize;
@@ -107,11 +141,19 @@ mod tests {
     #[test]
     fn headers_and_missing_final_newline() {
         let (new, changes) = apply("a: 1\nb: 2", &[(9, 9, "\nc: 3")]);
-        let d = unified_edits("a: 1\nb: 2", &new, &changes.iter().collect::<Vec<_>>(), "x.yaml");
+        let d = unified_edits("a: 1\nb: 2", &new, &changes.iter().collect::<Vec<_>>(), "x.yaml").concat();
         assert!(d.starts_with("--- a/x.yaml\n+++ b/x.yaml\n"), "{d}");
         assert!(d.contains("\\ No newline at end of file"), "{d}");
         assert_eq!(d, unified("a: 1\nb: 2", &new, "x.yaml"));
-        assert_eq!(unified_edits("same", "same", &[], "x"), "");
+        assert!(unified_edits("same", "same", &[], "x").is_empty());
+    }
+
+    #[test]
+    fn names_with_line_breaks_or_quotes_are_c_quoted_as_git_does() {
+        assert_eq!(header_name("a/", "x.yaml"), "a/x.yaml");
+        assert_eq!(header_name("a/", "f y.yaml"), "a/f y.yaml\t");
+        assert_eq!(header_name("a/", "f\ny.yaml"), "\"a/f\\ny.yaml\"");
+        assert_eq!(header_name("b/", "q\"\\\x1b.yaml"), "\"b/q\\\"\\\\\\033.yaml\"");
     }
 
     #[test]
@@ -132,7 +174,7 @@ mod tests {
         for case in cases {
             let (new, changes) = apply(&old, &case);
             let edits: Vec<&Edit> = changes.iter().collect();
-            assert_eq!(unified_edits(&old, &new, &edits, "f y"), unified(&old, &new, "f y"), "{case:?}");
+            assert_eq!(unified_edits(&old, &new, &edits, "f y").concat(), unified(&old, &new, "f y"), "{case:?}");
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The emitter interface every output format implements, and the formats' names.
 
+use super::escape::say;
 use std::io::{self, Write};
 
 use clap::ValueEnum;
@@ -44,11 +45,11 @@ pub struct Look {
 pub fn file_errors(f: &FileReport, err: &mut dyn Write) -> io::Result<()> {
     match &f.result {
         Err(fail) => match fail.pos {
-            Some(p) => writeln!(err, "{}:{p}: {}", f.path, fail.message),
-            None => writeln!(err, "{}: {}", f.path, fail.message),
+            Some(p) => say(err, &format!("{}:{p}: {}", f.path, fail.message)),
+            None => say(err, &format!("{}: {}", f.path, fail.message)),
         },
         Ok(_) => match &f.write_error {
-            Some(e) => writeln!(err, "{}: error: {e}", f.path),
+            Some(e) => say(err, &format!("{}: error: {e}", f.path)),
             None => Ok(()),
         },
     }

@@ -4,12 +4,15 @@
 use std::io::{self, Write};
 
 use super::emitter::Emitter;
+use super::escape::shown;
 use super::model::{FileReport, Summary, Verdict};
 use super::words::{container_message, failing};
 
-/// Escape a workflow command's message.
+/// Escape a workflow command's message (GitHub's rules: `%`, CR and LF as `%25`, `%0D`,
+/// `%0A`), after every other control character is shown visibly: an escape sequence in a
+/// manifest must not reach the log as one.
 fn data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    shown(s).replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
 /// Escape a workflow command's property value.

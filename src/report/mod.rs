@@ -4,6 +4,7 @@
 pub(crate) mod color;
 pub(crate) mod diff;
 pub(crate) mod emitter;
+pub(crate) mod escape;
 mod github;
 mod json;
 pub(crate) mod model;

@@ -53,8 +53,8 @@ pub struct FileReport {
     /// The file as read (empty when it could not be read).
     pub bytes: Vec<u8>,
     pub result: Result<Outcome, Failure>,
-    /// Unified diff of the change (diff mode).
-    pub diff: String,
+    /// Unified diff of the change (diff mode), in pieces to write one after the other.
+    pub diff: Vec<String>,
     /// `fix` could not write the file.
     pub write_error: Option<String>,
 }
@@ -101,6 +101,21 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// Count one file's report. Counts say what reached the disk: a file `fix` could not write
+    /// is an error, and neither it nor its containers count as fixed.
+    pub fn add_report(&mut self, r: &FileReport) {
+        let Ok(o) = &r.result else {
+            self.errors += 1;
+            return;
+        };
+        self.add(o);
+        if r.write_error.is_some() {
+            self.errors += 1;
+            self.changed_files -= usize::from(o.fixed.is_some());
+            self.fixable -= o.findings.iter().filter(|f| f.status == Status::Writable).count();
+        }
+    }
+
     pub fn add(&mut self, outcome: &Outcome) {
         self.files += 1;
         self.changed_files += usize::from(outcome.fixed.is_some());

@@ -1,5 +1,6 @@
 //! Text output: audit lines and verdict (check), unified diffs (diff), a summary (fix).
 
+use super::escape::say;
 use std::io::{self, Write};
 
 use super::color;
@@ -31,8 +32,8 @@ impl Emitter for Text {
             Mode::Check => self.check_file(file, out),
             Mode::Diff => {
                 match self.look.color {
-                    true => out.write_all(color::diff(&file.diff).as_bytes())?,
-                    false => out.write_all(file.diff.as_bytes())?,
+                    true => file.diff.iter().try_for_each(|d| out.write_all(color::diff(d).as_bytes()))?,
+                    false => file.diff.iter().try_for_each(|d| out.write_all(d.as_bytes()))?,
                 }
                 if quiet { Ok(()) } else { notes(file, err) }
             }
@@ -76,6 +77,11 @@ impl Emitter for Text {
     }
 }
 
+/// `1 file`, `2 files`.
+fn files(n: usize) -> String {
+    format!("{n} file{}", if n == 1 { "" } else { "s" })
+}
+
 fn rest(t: &Tally) -> String {
     format!(
         "{} already read-only, {} not applicable, {} explicit false, {} refused, {} files skipped, {} errors.",
@@ -101,15 +107,15 @@ fn not_applicable_reason(f: &Finding) -> Option<String> {
 fn notes(file: &FileReport, err: &mut dyn Write) -> io::Result<()> {
     let Ok(o) = &file.result else { return Ok(()) };
     if let Some(why) = &o.skipped {
-        writeln!(err, "{}: skipped: {why}", file.path)?;
+        say(err, &format!("{}: skipped: {why}", file.path))?;
     }
     for u in &o.not_checked {
-        writeln!(err, "{}:{}: {} '{}': not checked: {}", file.path, u.pos, u.kind, u.name, u.reason)?;
+        say(err, &format!("{}:{}: {} '{}': not checked: {}", file.path, u.pos, u.kind, u.name, u.reason))?;
     }
     for f in &o.findings {
         match (&f.status, not_applicable_reason(f)) {
-            (Status::Refused(r), _) => writeln!(err, "{}:{}: {}: not fixed: {r}", file.path, f.pos, who(f))?,
-            (_, Some(reason)) => writeln!(err, "{}:{}: {}: not applicable: {reason}", file.path, f.pos, who(f))?,
+            (Status::Refused(r), _) => say(err, &format!("{}:{}: {}: not fixed: {r}", file.path, f.pos, who(f)))?,
+            (_, Some(reason)) => say(err, &format!("{}:{}: {}: not applicable: {reason}", file.path, f.pos, who(f)))?,
             _ => {}
         }
     }
@@ -137,13 +143,16 @@ impl Text {
             }
             let failing: Vec<&&Finding> = group.iter().filter(|f| failing(f)).collect();
             let Some(first) = failing.first() else { continue };
-            writeln!(out, "{}:{}: {}", file.path, first.pos, workload_detail(first))?;
+            say(out, &format!("{}:{}: {}", file.path, first.pos, workload_detail(first)))?;
             for f in failing {
                 let state = match &f.status {
                     Status::Refused(r) => format!("writable; not fixed automatically: {r}"),
                     _ => "writable; `kube-rofs fix` adds readOnlyRootFilesystem: true".to_owned(),
                 };
-                writeln!(out, "  {}:{}: {} '{}': {state}", file.path, f.pos, container_word(&f.list), f.container)?;
+                say(
+                    out,
+                    &format!("  {}:{}: {} '{}': {state}", file.path, f.pos, container_word(&f.list), f.container),
+                )?;
             }
         }
         Ok(())
@@ -153,17 +162,25 @@ impl Text {
         if !self.excluded.is_empty() {
             writeln!(out, "Not applicable ({}, excluded from the ratio):", self.excluded.len())?;
             for l in &self.excluded {
-                writeln!(out, "  {l}")?;
+                say(out, &format!("  {l}"))?;
             }
         }
         if !self.unchecked.is_empty() {
             writeln!(out, "Not checked:")?;
             for l in &self.unchecked {
-                writeln!(out, "  {l}")?;
+                say(out, &format!("  {l}"))?;
             }
         }
         let t = &summary.tally;
         writeln!(out, "{} of {} containers use read-only root filesystem.", t.read_only, t.counted())?;
+        if t.errors > 0 {
+            // On standard output too: the verdict must not read as complete without them.
+            writeln!(
+                out,
+                "{} with errors (named on standard error): their containers are not counted.",
+                files(t.errors)
+            )?;
+        }
         let pct = |x: f64| format!("{:.0}%", x * 100.0);
         let paint = |style, word| color::paint(self.look.color, style, word);
         match summary.verdict() {

@@ -61,9 +61,16 @@ pub fn merge(mut edits: Vec<Edit>) -> Vec<Edit> {
 
 /// Apply `edits` (any order) to `text` in one pass.
 pub fn apply(text: &str, edits: &[Edit]) -> Result<String, Overlap> {
+    let mut out = String::new();
+    apply_into(&mut out, text, edits)?;
+    Ok(out)
+}
+
+/// [`apply`], appending the result to `out` (which may hold a prefix, such as a BOM).
+pub fn apply_into(out: &mut String, text: &str, edits: &[Edit]) -> Result<(), Overlap> {
     let mut sorted: Vec<&Edit> = edits.iter().collect();
     sorted.sort_by_key(|e| order(e));
-    let mut out = String::with_capacity(text.len() + sorted.iter().map(|e| e.text.len()).sum::<usize>());
+    out.reserve(text.len() + sorted.iter().map(|e| e.text.len()).sum::<usize>());
     let mut pos = 0;
     for e in sorted {
         if e.start < pos || e.end < e.start || e.end > text.len() {
@@ -74,7 +81,7 @@ pub fn apply(text: &str, edits: &[Edit]) -> Result<String, Overlap> {
         pos = e.end;
     }
     out.push_str(&text[pos..]);
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -154,8 +154,30 @@ enum Open<'a> {
 /// Comments may pile up while the parser looks ahead; they are bounded by the input's size.
 const MAX_BUFFERED_COMMENTS: usize = 1 << 24;
 
+/// One document, handed over as soon as the next one starts (or the text ends).
+#[derive(Debug)]
+pub struct Part<'a> {
+    pub doc: Document<'a>,
+    /// Where the document's text ends: the next document's start, or the end of the text.
+    pub end: usize,
+    /// The comments within `doc.start..end`, in order.
+    pub comments: Vec<(usize, usize)>,
+}
+
 /// Parse every document of `src`. Aliases are not expanded; nesting is bounded by the parser.
 pub fn parse<'a>(src: &Source<'a>) -> Result<Tree<'a>, SyntaxError> {
+    let mut tree = Tree { docs: Vec::new(), comments: Vec::new() };
+    parse_each(src, |part| {
+        tree.docs.push(part.doc);
+        tree.comments.extend(part.comments);
+    })?;
+    Ok(tree)
+}
+
+/// Parse `src` one document at a time: `each` gets every document with its comments, in order,
+/// and the document is dropped after it, so memory holds one document's tree, not the file's.
+/// On a syntax error the documents before it have been handed over already.
+pub fn parse_each<'a>(src: &Source<'a>, mut each: impl FnMut(Part<'a>)) -> Result<(), SyntaxError> {
     let text = src.body;
     let options = granit_parser::options! {
         emit_comments: true,
@@ -164,23 +186,27 @@ pub fn parse<'a>(src: &Source<'a>) -> Result<Tree<'a>, SyntaxError> {
     };
     let mut b = Builder {
         text,
-        docs: Vec::new(),
+        done: None,
         stack: Vec::new(),
         root: None,
         aliased: HashSet::new(),
         doc_start: 0,
+        started: false,
         comments: Vec::new(),
     };
     for next in Parser::new_from_str_with_options(text, options) {
         let (event, span) = next.map_err(|e| syntax_error(src, &e))?;
         let start = span.start.byte_offset().unwrap_or(0);
         let end = span.end.byte_offset().unwrap_or(start);
+        if matches!(event, Event::DocumentStart(..)) && b.done.is_some() {
+            b.hand_over(start, &mut each);
+        }
         if let Some(node) = b.event(event, start, end, span.indent) {
             b.attach(node);
         }
     }
-    b.comments.sort_unstable();
-    Ok(Tree { docs: b.docs, comments: b.comments })
+    b.hand_over(text.len(), &mut each);
+    Ok(())
 }
 
 fn syntax_error(src: &Source, e: &granit_parser::ScanError) -> SyntaxError {
@@ -195,28 +221,42 @@ fn syntax_error(src: &Source, e: &granit_parser::ScanError) -> SyntaxError {
 /// The tree under construction: open collections, the current document, comments seen.
 struct Builder<'a> {
     text: &'a str,
-    docs: Vec<Document<'a>>,
+    /// The last document ended, waiting for the next one to start (its text ends there).
+    done: Option<Document<'a>>,
     stack: Vec<Open<'a>>,
     root: Option<Node<'a>>,
     aliased: HashSet<usize>,
     doc_start: usize,
+    /// A document started already (the first one starts at offset 0).
+    started: bool,
     comments: Vec<(usize, usize)>,
 }
 
 impl<'a> Builder<'a> {
+    /// Hand the ended document over, with the comments before `end`.
+    fn hand_over(&mut self, end: usize, each: &mut impl FnMut(Part<'a>)) {
+        let Some(doc) = self.done.take() else { return };
+        self.comments.sort_unstable();
+        let split = self.comments.partition_point(|c| c.0 < end);
+        let rest = self.comments.split_off(split);
+        let comments = std::mem::replace(&mut self.comments, rest);
+        each(Part { doc, end, comments });
+    }
+
     /// Handle one event; a node it completes is returned for its parent.
     fn event(&mut self, event: Event<'a>, start: usize, end: usize, indent: Option<usize>) -> Option<Node<'a>> {
         let depth = self.stack.len();
         match event {
             Event::DocumentStart(..) => {
-                self.doc_start = if self.docs.is_empty() { 0 } else { start };
+                self.doc_start = if self.started { start } else { 0 };
+                self.started = true;
                 self.root = None;
                 self.aliased = HashSet::new();
                 None
             }
             Event::DocumentEnd => {
                 let aliased = std::mem::take(&mut self.aliased);
-                self.docs.push(Document { start: self.doc_start, root: self.root.take(), aliased });
+                self.done = Some(Document { start: self.doc_start, root: self.root.take(), aliased });
                 None
             }
             Event::Comment(..) => {

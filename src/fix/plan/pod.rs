@@ -118,10 +118,10 @@ fn plan_container(
     if let Some(template) = c.template {
         mounted.extend(mount_paths(template)?);
     }
-    mounted.extend(pod.provides.mounts.iter().map(|m| norm(m).to_owned()));
+    mounted.extend(pod.provides.mounts.iter().map(|m| norm(m)));
     let mut items = Vec::new();
     let mut new_volumes = Vec::new();
-    for path in writable_paths.iter().filter(|p| !mounted.contains(norm(p))) {
+    for path in writable_paths.iter().filter(|p| !mounted.contains(&norm(p))) {
         let (name, fresh) = volumes.for_path(path);
         if fresh {
             new_volumes.push(name.clone());
@@ -186,7 +186,7 @@ fn mount_paths(container: &Node) -> Result<HashSet<String>, Refusal> {
             return Err(Refusal::NotA { what: "an item of volumeMounts", shape: "mapping (alias?)" });
         }
         if let Some(path) = m.get("mountPath").and_then(Node::as_str) {
-            mounted.insert(norm(path).to_owned());
+            mounted.insert(norm(path));
         }
     }
     Ok(mounted)

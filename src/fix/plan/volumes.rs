@@ -7,11 +7,14 @@ use crate::k8s::status::Refusal;
 use crate::k8s::workload::PodSpec;
 use crate::yaml::tree::Node;
 
-/// Normalise a mount path for comparison (`/tmp/` is `/tmp`).
-pub fn norm(path: &str) -> &str {
-    match path.trim_end_matches('/') {
-        "" => "/",
-        p => p,
+/// Normalise a mount path for comparison, as the kernel resolves it: `/tmp/`, `//tmp` and
+/// `/./tmp` are `/tmp`.
+pub fn norm(path: &str) -> String {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty() && *s != ".").collect();
+    match (path.starts_with('/'), segs.is_empty()) {
+        (true, _) => format!("/{}", segs.join("/")),
+        (false, true) => path.to_owned(),
+        (false, false) => segs.join("/"),
     }
 }
 
@@ -74,7 +77,7 @@ impl Volumes {
                     continue;
                 };
                 if empty_dirs.contains(name) {
-                    reuse.entry(norm(path).to_owned()).or_insert_with(|| name.to_owned());
+                    reuse.entry(norm(path)).or_insert_with(|| name.to_owned());
                 }
             }
         }
@@ -83,7 +86,7 @@ impl Volumes {
 
     /// The volume name for `path`, and whether it is a new volume the pod must get.
     pub fn for_path(&mut self, path: &str) -> (String, bool) {
-        if let Some(name) = self.reuse.get(norm(path)) {
+        if let Some(name) = self.reuse.get(&norm(path)) {
             return (name.clone(), false);
         }
         if let Some(name) = self.fresh.get(path) {
@@ -105,6 +108,15 @@ impl Volumes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mount_paths_compare_as_the_kernel_resolves_them() {
+        for p in ["/tmp", "/tmp/", "//tmp", "/./tmp", "/tmp//"] {
+            assert_eq!(norm(p), "/tmp", "{p}");
+        }
+        assert_eq!(norm("/"), "/");
+        assert_eq!(norm("/var//log/./app"), "/var/log/app");
+    }
 
     #[test]
     fn volume_names_are_dns_labels() {
