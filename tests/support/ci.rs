@@ -11,6 +11,7 @@
 //! `kube-rofs` binary and git do the rest, so nothing touches the network.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -35,6 +36,24 @@ spec:
       containers:
       - name: app
         image: {image}  # pinned
+"
+    )
+}
+
+/// A Pod whose one container already runs with a read-only root filesystem.
+pub fn read_only_pod(name: &str) -> String {
+    format!(
+        "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+spec:
+  containers:
+  - name: c
+    image: nginx
+    securityContext:
+      readOnlyRootFilesystem: true
 "
     )
 }
@@ -202,20 +221,26 @@ impl Scenario {
         let main_sha = git(&root, &origin, &["rev-parse", "refs/heads/main"]);
         let head_sha = git(&root, &work, &["rev-parse", "HEAD"]);
 
-        // Stubs: each call leaves args.N (NUL-separated) and stdin.N under log/<name>/.
-        for name in ["reviewdog", "gh"] {
-            let log = root.join("log").join(name);
-            let read_stdin = if name == "reviewdog" { "cat > \"$d/stdin.$n\"" } else { ":" };
-            write_executable(
-                &root.join("stubs").join(name),
-                &format!(
-                    "#!/bin/sh\nset -eu\nd='{}'\nmkdir -p \"$d\"\nn=$(ls \"$d\" | grep -c '^args\\.' || true)\n\
-                     for a in \"$@\"; do printf '%s\\0' \"$a\"; done > \"$d/args.$n\"\n{read_stdin}\n",
-                    log.display()
-                ),
-            );
-        }
-        Scenario { _tmp: tmp, root, origin, work, main_sha, head_sha }
+        let s = Scenario { _tmp: tmp, root, origin, work, main_sha, head_sha };
+        s.stub("reviewdog", true, "");
+        s.stub("gh", false, "");
+        s
+    }
+
+    /// Put a stub program `name` first on the scripts' PATH: each call leaves args.N
+    /// (NUL-separated) and, with `read_stdin`, stdin.N under log/<name>/ (see `calls`), then runs
+    /// the shell code `then` with the arguments.
+    pub fn stub(&self, name: &str, read_stdin: bool, then: &str) {
+        let log = self.root.join("log").join(name);
+        let read_stdin = if read_stdin { "cat > \"$d/stdin.$n\"" } else { ":" };
+        write_executable(
+            &self.root.join("stubs").join(name),
+            &format!(
+                "#!/bin/sh\nset -eu\nd='{}'\nmkdir -p \"$d\"\nn=$(ls \"$d\" | grep -c '^args\\.' || true)\n\
+                 for a in \"$@\"; do printf '%s\\0' \"$a\"; done > \"$d/args.$n\"\n{read_stdin}\n{then}\n",
+                log.display()
+            ),
+        );
     }
 
     /// PATH: the stubs, then the directory of the kube-rofs binary under test, then the system's.
@@ -238,12 +263,20 @@ impl Scenario {
     /// failing line), in the work clone; panics with its output unless it succeeds (`succeed`)
     /// or fails (`!succeed`). Returns what it printed.
     pub fn run_script(&self, what: &str, script: &str, vars: &[(String, String)], succeed: bool) -> String {
+        let (success, text) = self.bash(what, script, &self.script_env(vars), &self.work);
+        assert_eq!(success, succeed, "{text}");
+        text
+    }
+
+    /// Run a script as `run_script` does, with exactly the environment `env`, in `dir`; returns
+    /// whether it succeeded and what it printed (also printed to the test's output).
+    pub fn bash(&self, what: &str, script: &str, env: &[(String, String)], dir: &Path) -> (bool, String) {
         let file = self.root.join("tmp/script.sh");
         std::fs::write(&file, script).unwrap();
         let out = Command::new("bash")
             .env_clear()
-            .envs(self.script_env(vars))
-            .current_dir(&self.work)
+            .envs(env.iter().cloned())
+            .current_dir(dir)
             .args(["--noprofile", "--norc", "-eo", "pipefail"])
             .arg(&file)
             .output()
@@ -254,9 +287,8 @@ impl Scenario {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        assert_eq!(out.status.success(), succeed, "{text}");
         println!("{text}");
-        text
+        (out.status.success(), text)
     }
 
     /// The recorded calls of a stub: (arguments, standard input), in call order.
@@ -401,37 +433,76 @@ pub fn github_steps(workflow: &Value) -> (&Value, &Vec<Value>) {
     (job, job["steps"].as_sequence().expect("no steps"))
 }
 
-/// Substitute `${{ expr }}` with the scenario's values; an unknown expression fails the test.
-pub fn github_expr(text: &str, runner_temp: &Path) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(i) = rest.find("${{") {
-        out.push_str(&rest[..i]);
-        let end = rest[i..].find("}}").expect("unclosed ${{") + i;
-        let value = match rest[i + 3..end].trim() {
-            "github.base_ref" => "main".to_owned(),
-            "github.head_ref" => "pr".to_owned(),
-            "github.event.pull_request.number" => PR_NUMBER.to_owned(),
-            "secrets.GITHUB_TOKEN" | "github.token" => "dummy-github-token".to_owned(),
-            "runner.temp" => runner_temp.display().to_string(),
-            other => panic!("the test does not know the expression {other:?}; add it to github_expr"),
-        };
-        out.push_str(&value);
-        rest = &rest[end + 2..];
+/// What `${{ ... }}` expressions evaluate to in an emulated run: a table of the expressions the
+/// files use, no operators or functions. One missing from the table fails the test, so a new
+/// expression in a workflow or action is a deliberate addition to its test. A step output
+/// that was not set (`steps.ID.outputs.NAME`) is the empty string, as on GitHub.
+#[derive(Clone, Debug, Default)]
+pub struct Expressions(BTreeMap<String, String>);
+
+impl Expressions {
+    pub fn new(pairs: &[(&str, &str)]) -> Expressions {
+        Expressions(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
     }
-    out.push_str(rest);
-    out
+
+    /// The pull request the example workflow runs on.
+    pub fn pull_request(runner_temp: &Path) -> Expressions {
+        let runner_temp = runner_temp.display().to_string();
+        Expressions::new(&[
+            ("github.base_ref", "main"),
+            ("github.head_ref", "pr"),
+            ("github.event.pull_request.number", PR_NUMBER),
+            ("secrets.GITHUB_TOKEN", "dummy-github-token"),
+            ("github.token", "dummy-github-token"),
+            ("runner.temp", &runner_temp),
+        ])
+    }
+
+    pub fn set(&mut self, expr: &str, value: &str) {
+        self.0.insert(expr.to_owned(), value.to_owned());
+    }
+
+    /// `text` with every `${{ expr }}` substituted.
+    pub fn eval(&self, text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(i) = rest.find("${{") {
+            out.push_str(&rest[..i]);
+            let end = rest[i..].find("}}").expect("unclosed ${{") + i;
+            let expr = rest[i + 3..end].trim();
+            match self.0.get(expr) {
+                Some(value) => out.push_str(value),
+                None if expr.starts_with("steps.") && expr.contains(".outputs.") => {}
+                None => panic!("the test does not know the expression {expr:?}; add it to its Expressions"),
+            }
+            rest = &rest[end + 2..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// Substitute `${{ expr }}` with the example workflow's values; an unknown expression fails the test.
+pub fn github_expr(text: &str, runner_temp: &Path) -> String {
+    Expressions::pull_request(runner_temp).eval(text)
+}
+
+/// The variables of the `env:` blocks of `blocks` (workflow, job, step: later ones win).
+pub fn env_blocks(blocks: &[&Value], exprs: &Expressions) -> Vec<(String, String)> {
+    let mut env = Vec::new();
+    for block in blocks {
+        if let Some(m) = block.get("env").and_then(Value::as_mapping) {
+            for (k, v) in m {
+                env.push((k.as_str().unwrap().to_owned(), exprs.eval(&scalar(v))));
+            }
+        }
+    }
+    env
 }
 
 pub fn github_env(blocks: &[&Value], runner_temp: &Path) -> Vec<(String, String)> {
     let mut env = vec![("RUNNER_TEMP".to_owned(), runner_temp.display().to_string())];
-    for block in blocks {
-        if let Some(m) = block.get("env").and_then(Value::as_mapping) {
-            for (k, v) in m {
-                env.push((k.as_str().unwrap().to_owned(), github_expr(&scalar(v), runner_temp)));
-            }
-        }
-    }
+    env.extend(env_blocks(blocks, &Expressions::pull_request(runner_temp)));
     env
 }
 
@@ -526,4 +597,226 @@ pub fn run_gitlab(s: &Scenario, succeed: bool) -> (PathBuf, String) {
     let sarif: Vec<&str> = artifacts.into_iter().filter(|p| p.ends_with(".sarif")).collect();
     assert_eq!(sarif.len(), 1, "one SARIF artifact expected");
     (s.work.join(sarif[0]), printed)
+}
+
+// ---------------------------------------------------------------------------------------------
+// GitHub: one step of any workflow, and composite actions
+// ---------------------------------------------------------------------------------------------
+
+/// The runner machine as GitHub names it to steps (RUNNER_OS, RUNNER_ARCH).
+#[derive(Clone, Copy, Debug)]
+pub struct Runner {
+    pub os: &'static str,
+    pub arch: &'static str,
+}
+
+pub const LINUX_X64: Runner = Runner { os: "Linux", arch: "X64" };
+
+/// A GitHub file command ($GITHUB_OUTPUT, $GITHUB_ENV): `NAME=value` lines and
+/// `NAME<<DELIMITER` ... `DELIMITER` blocks, in order.
+pub fn file_command(path: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut lines = text.lines();
+    let mut pairs = Vec::new();
+    while let Some(line) = lines.next() {
+        if let Some((name, delimiter)) = line.split_once("<<") {
+            let mut value = Vec::new();
+            for l in lines.by_ref() {
+                if l == delimiter {
+                    break;
+                }
+                value.push(l);
+            }
+            pairs.push((name.to_owned(), value.join("\n")));
+        } else if let Some((name, value)) = line.split_once('=') {
+            pairs.push((name.to_owned(), value.to_owned()));
+        } else if !line.is_empty() {
+            panic!("not a file command line: {line:?} in {}", path.display());
+        }
+    }
+    pairs
+}
+
+/// One step of a composite action's run.
+#[derive(Debug)]
+pub struct StepRun {
+    pub id: String,
+    pub name: String,
+    /// false when an earlier step failed (the step was skipped).
+    pub ran: bool,
+    pub success: bool,
+    pub printed: String,
+    pub outputs: BTreeMap<String, String>,
+}
+
+/// What a composite action did: its steps, its outputs, and the directories it added to PATH.
+#[derive(Debug)]
+pub struct ActionRun {
+    pub steps: Vec<StepRun>,
+    pub outputs: BTreeMap<String, String>,
+    pub path: Vec<String>,
+}
+
+impl ActionRun {
+    pub fn success(&self) -> bool {
+        self.steps.iter().all(|s| s.ran && s.success)
+    }
+
+    pub fn step(&self, id: &str) -> &StepRun {
+        self.steps.iter().find(|s| s.id == id).unwrap_or_else(|| panic!("no step {id}"))
+    }
+
+    pub fn output(&self, name: &str) -> &str {
+        self.outputs.get(name).unwrap_or_else(|| panic!("no output {name}: {:?}", self.outputs))
+    }
+
+    pub fn printed(&self) -> String {
+        self.steps.iter().map(|s| s.printed.as_str()).collect()
+    }
+}
+
+impl Scenario {
+    /// PATH for emulated GitHub steps: `added` (GITHUB_PATH, the last added first), the stubs,
+    /// then the system's without any directory that holds a `kube-rofs`: only one that a step
+    /// installed can run.
+    fn github_path(&self, added: &[String]) -> String {
+        let system = std::env::var("PATH").unwrap_or_default();
+        let system = system.split(':').filter(|d| !d.is_empty() && !Path::new(d).join("kube-rofs").exists());
+        let stubs = self.root.join("stubs").display().to_string();
+        added.iter().rev().cloned().chain([stubs]).chain(system.map(str::to_owned)).collect::<Vec<_>>().join(":")
+    }
+
+    /// The environment the runner gives every step (RUNNER_*, GITHUB_WORKSPACE, CI), with PATH
+    /// from `github_path(added)`.
+    fn runner_env(&self, runner: Runner, added: &[String]) -> Vec<(String, String)> {
+        let mut env = base_env(&self.root);
+        env[0].1 = self.github_path(added);
+        for (k, v) in [
+            ("CI", "true"),
+            ("GITHUB_ACTIONS", "true"),
+            ("RUNNER_OS", runner.os),
+            ("RUNNER_ARCH", runner.arch),
+            ("RUNNER_TEMP", &self.root.join("runner-temp").display().to_string()),
+            ("GITHUB_WORKSPACE", &self.work.display().to_string()),
+        ] {
+            env.push((k.to_owned(), v.to_owned()));
+        }
+        env
+    }
+
+    /// Run the `run:` step named `step` of `job` in `workflow`, in `dir` (and its
+    /// `working-directory:` there), on a Linux X64 runner, with the env of the workflow's, job's
+    /// and step's `env:` blocks (expressions from `exprs`) and `vars`. The step's `if:` is not
+    /// evaluated. Returns whether it succeeded and what it printed.
+    pub fn run_workflow_step(
+        &self,
+        workflow: &Value,
+        job: &str,
+        step: &str,
+        exprs: &Expressions,
+        vars: &[(&str, &str)],
+        dir: &Path,
+    ) -> (bool, String) {
+        let job_value = &workflow["jobs"][job];
+        let steps = job_value["steps"].as_sequence().unwrap_or_else(|| panic!("no job {job} with steps"));
+        let st = steps
+            .iter()
+            .find(|s| str_of(s, "name") == Some(step))
+            .unwrap_or_else(|| panic!("job {job} has no step named {step:?}"));
+        assert_eq!(str_of(st, "shell"), Some("bash"), "step {step:?} does not say shell: bash");
+        let mut env = self.runner_env(LINUX_X64, &[]);
+        env.extend(env_blocks(&[workflow, job_value, st], exprs));
+        env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let dir = match str_of(st, "working-directory") {
+            Some(sub) => dir.join(sub),
+            None => dir.to_owned(),
+        };
+        self.bash(step, str_of(st, "run").expect("no run:"), &env, &dir)
+    }
+
+    /// Run the composite action whose action.yml is in `action_dir`, as GitHub runs a `uses:` of
+    /// it with `with` in a job that checked out the work clone: the inputs (given, else their
+    /// defaults) as `inputs.*`, every `run:` step with bash in the checkout, GITHUB_OUTPUT,
+    /// GITHUB_ENV and GITHUB_PATH honoured between steps, the steps after a failed one skipped,
+    /// then the action's outputs. The action may use no `uses:` step and no `if:`.
+    pub fn run_action(&self, action_dir: &Path, runner: Runner, with: &[(&str, &str)]) -> ActionRun {
+        let path = action_dir.join("action.yml");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        let action: Value = serde_yaml::from_str(&text).expect("action.yml is not YAML");
+        assert_eq!(str_of(&action["runs"], "using"), Some("composite"), "not a composite action");
+
+        let declared = action["inputs"].as_mapping().expect("no inputs");
+        let mut exprs = Expressions::new(&[
+            ("github.action_path", &action_dir.display().to_string()),
+            ("runner.temp", &self.root.join("runner-temp").display().to_string()),
+            ("runner.os", runner.os),
+            ("runner.arch", runner.arch),
+        ]);
+        for (name, _) in with {
+            assert!(declared.contains_key(*name), "the action has no input {name}");
+        }
+        for (name, spec) in declared {
+            let name = name.as_str().unwrap();
+            let value = match with.iter().find(|(n, _)| *n == name) {
+                Some((_, v)) => v.to_string(),
+                None => {
+                    assert!(spec.get("required").and_then(Value::as_bool) != Some(true), "input {name} is required");
+                    spec.get("default").map(scalar).unwrap_or_default()
+                }
+            };
+            exprs.set(&format!("inputs.{name}"), &value);
+        }
+
+        let files = self.root.join("runner-temp/_runner_file_commands");
+        std::fs::create_dir_all(&files).unwrap();
+        let mut added_path: Vec<String> = Vec::new();
+        let mut added_env: Vec<(String, String)> = Vec::new();
+        let mut failed = false;
+        let mut runs = Vec::new();
+        for (i, step) in action["runs"]["steps"].as_sequence().expect("no steps").iter().enumerate() {
+            assert!(step.get("uses").is_none(), "step {i}: uses: is not emulated");
+            assert!(step.get("if").is_none(), "step {i}: if: is not emulated");
+            assert_eq!(str_of(step, "shell"), Some("bash"), "step {i}: a composite run step needs shell: bash");
+            let id = str_of(step, "id").map(str::to_owned).unwrap_or_else(|| format!("step{i}"));
+            let name = str_of(step, "name").unwrap_or(&id).to_owned();
+            if failed {
+                runs.push(StepRun {
+                    id,
+                    name,
+                    ran: false,
+                    success: false,
+                    printed: String::new(),
+                    outputs: BTreeMap::new(),
+                });
+                continue;
+            }
+            let [output, env_file, path_file] = ["output", "env", "path"].map(|f| files.join(format!("{f}_{i}")));
+            let mut env = self.runner_env(runner, &added_path);
+            env.extend([
+                ("GITHUB_ACTION_PATH".to_owned(), action_dir.display().to_string()),
+                ("GITHUB_OUTPUT".to_owned(), output.display().to_string()),
+                ("GITHUB_ENV".to_owned(), env_file.display().to_string()),
+                ("GITHUB_PATH".to_owned(), path_file.display().to_string()),
+            ]);
+            env.extend(added_env.iter().cloned());
+            env.extend(env_blocks(&[step], &exprs));
+            let (success, printed) = self.bash(&name, str_of(step, "run").expect("no run:"), &env, &self.work);
+            let outputs: BTreeMap<String, String> = file_command(&output).into_iter().collect();
+            for (k, v) in &outputs {
+                exprs.set(&format!("steps.{id}.outputs.{k}"), v);
+            }
+            added_env.extend(file_command(&env_file));
+            added_path.extend(std::fs::read_to_string(&path_file).unwrap_or_default().lines().map(str::to_owned));
+            failed = !success;
+            runs.push(StepRun { id, name, ran: true, success, printed, outputs });
+        }
+        let mut outputs = BTreeMap::new();
+        if let Some(declared) = action.get("outputs").and_then(Value::as_mapping) {
+            for (name, spec) in declared {
+                let value = exprs.eval(str_of(spec, "value").expect("a composite output needs value:"));
+                outputs.insert(name.as_str().unwrap().to_owned(), value);
+            }
+        }
+        ActionRun { steps: runs, outputs, path: added_path }
+    }
 }
