@@ -293,6 +293,13 @@ pub fn run(settings: &Settings, stdin: &mut dyn Read, out: &mut dyn Write, err: 
         })?;
     }
     progress.finish();
+    // What image sources could not tell (a registry offline, a request denied): notes, never
+    // errors.
+    for note in settings.options.images.iter().flat_map(|i| i.take_notes()) {
+        if settings.verbosity != Verbosity::Quiet {
+            say(err, &note)?;
+        }
+    }
     let summary = Summary { mode: settings.mode, threshold: settings.threshold, tally, stdin: has_stdin };
     emitter.finish(&summary, out, err)?;
     Ok(summary.exit())

@@ -84,6 +84,7 @@ pub fn options(c: &Config, helm_values: bool) -> Options {
         helm_values,
         // Validated when the file was read.
         kinds: c.kinds.iter().filter_map(|k| k.entry().ok()).collect(),
+        images: None,
     }
 }
 

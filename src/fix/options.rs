@@ -1,5 +1,8 @@
 //! What to fix and how: the policy, the writable paths and the volumes' settings.
 
+use std::sync::Arc;
+
+use crate::k8s::image::ImageRef;
 use crate::k8s::kinds::KindEntry;
 use crate::k8s::policy::Policy;
 
@@ -21,6 +24,28 @@ pub struct Options {
     pub helm_values: bool,
     /// Kinds declared in the configuration, consulted before the built-in table.
     pub kinds: Vec<KindEntry>,
+    /// What images say about themselves (`--image-archive`, `--resolve-images`).
+    pub images: Option<Arc<dyn ImageSource>>,
+}
+
+/// What an image's own configuration says a container running it needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImageFacts {
+    /// The config's `Volumes`: Kubernetes mounts nothing there, and a read-only root makes them
+    /// read-only, so each gets a writable emptyDir. Sorted.
+    pub volumes: Vec<String>,
+    /// Where the facts come from, for reports (`image archive images/app.tar`,
+    /// `registry 127.0.0.1:5000 (cached)`).
+    pub source: String,
+}
+
+/// Where image facts come from: image archives on disk, a registry. Implementations may do
+/// I/O; they are called from the worker threads, so they cache and lock themselves.
+pub trait ImageSource: Send + Sync + std::fmt::Debug {
+    /// The facts of `image`, or None when this source does not know it.
+    fn lookup(&self, image: &ImageRef) -> Option<ImageFacts>;
+    /// Notes gathered so far (an unreachable registry, a denied request), each once; taken.
+    fn take_notes(&self) -> Vec<String>;
 }
 
 impl Default for Options {
@@ -33,6 +58,7 @@ impl Default for Options {
             medium: None,
             helm_values: false,
             kinds: Vec::new(),
+            images: None,
         }
     }
 }

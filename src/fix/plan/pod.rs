@@ -8,6 +8,7 @@ use super::text::Planner;
 use super::volumes::{Volumes, norm};
 use crate::fix::model::{Fix, Op};
 use crate::fix::options::Options;
+use crate::k8s::image::ImageRef;
 use crate::k8s::policy::image_matches;
 use crate::k8s::status::Refusal;
 use crate::k8s::workload::{Container, PodSpec};
@@ -79,18 +80,21 @@ pub fn plan_pod(p: &Planner, pod: &PodSpec, fixable: &[usize], opts: &Options) -
     PodPlan { containers, fix }
 }
 
-/// The writable paths of one container: the global ones, then those for its image.
+/// The writable paths of one container: the global ones, those configured for its image, and
+/// the volumes its image declares.
 fn writable_paths(c: &Container, opts: &Options) -> Vec<String> {
     let mut paths = opts.writable_paths.clone();
-    if let Some(image) = &c.image {
-        for (_, extra) in opts.image_paths.iter().filter(|(pattern, _)| image_matches(pattern, image)) {
-            for p in extra {
-                if !paths.iter().any(|q| norm(q) == norm(p)) {
-                    paths.push(p.clone());
-                }
-            }
+    let mut add = |p: &String| {
+        if !paths.iter().any(|q| norm(q) == norm(p)) {
+            paths.push(p.clone());
         }
+    };
+    let Some(image) = &c.image else { return paths };
+    for (_, extra) in opts.image_paths.iter().filter(|(pattern, _)| image_matches(pattern, image)) {
+        extra.iter().for_each(&mut add);
     }
+    let facts = opts.images.as_ref().zip(ImageRef::parse(image)).and_then(|(source, r)| source.lookup(&r));
+    facts.iter().flat_map(|f| &f.volumes).for_each(&mut add);
     paths
 }
 
