@@ -23,7 +23,10 @@ pub struct Config {
     /// More images that are not applicable (stateful), as globs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stateful_images: Vec<String>,
-    /// Use the built-in stateful image list (default true).
+    /// Images never treated as stateful, whatever the signals say, as globs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stateless_images: Vec<String>,
+    /// Use the built-in stateful signals (default true).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_stateful_images: Option<bool>,
     /// Globs of file paths (relative to the current directory) never read.
@@ -32,6 +35,9 @@ pub struct Config {
     /// check passes at this share of read-only containers (0 to 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
+    /// check: a read-only container passes only with the writable paths it needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strict: Option<bool>,
     /// Flip explicit `readOnlyRootFilesystem: false` too.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix_explicit_false: Option<bool>,

@@ -24,6 +24,8 @@ pub struct Settings {
     pub format: Format,
     pub options: Options,
     pub threshold: f64,
+    /// A read-only container passes only with the writable paths it needs (`--strict`).
+    pub strict: bool,
     pub paths: Vec<PathBuf>,
     /// Larger files are errors, not read (`--max-file-size`).
     pub max_file_size: u64,
@@ -50,6 +52,7 @@ impl Settings {
             format: Format::Text,
             options: Options::default(),
             threshold: DEFAULT_THRESHOLD,
+            strict: false,
             paths,
             max_file_size: 64 << 20,
             follow_symlinks: false,
@@ -300,7 +303,13 @@ pub fn run(settings: &Settings, stdin: &mut dyn Read, out: &mut dyn Write, err: 
             say(err, &note)?;
         }
     }
-    let summary = Summary { mode: settings.mode, threshold: settings.threshold, tally, stdin: has_stdin };
+    let summary = Summary {
+        mode: settings.mode,
+        threshold: settings.threshold,
+        strict: settings.strict,
+        tally,
+        stdin: has_stdin,
+    };
     emitter.finish(&summary, out, err)?;
     Ok(summary.exit())
 }

@@ -26,7 +26,7 @@ spec:
     spec:
       containers:
       - name: app
-        image: nginx
+        image: example/web:1.0
         securityContext:
           readOnlyRootFilesystem: true
         volumeMounts:
@@ -66,7 +66,7 @@ spec:
     securityContext:
       readOnlyRootFilesystem: false
   - name: c
-    image: nginx
+    image: registry.k8s.io/coredns/coredns:v1.11.1
     securityContext:
       readOnlyRootFilesystem: true
 ";
@@ -238,6 +238,9 @@ cases! {
         stdout: &[Is("w.yaml:9:9: Deployment 'web' lacks readOnlyRootFilesystem: true. \
                       Stateless web application could run with read-only root.\n\
                       \x20 w.yaml:9:9: container 'app': writable; `kube-rofs fix` adds readOnlyRootFilesystem: true\n\
+                      \x20     writable paths: /tmp (default); /var/log/app (log directory)\n\
+                      \x20     unknown image example/web:1.0: only /tmp and the log directory; run it once with a read-only root \
+                      before merging\n\
                       1 of 2 containers use read-only root filesystem.\n\
                       FAIL: 50% < 80% threshold.\n")],
     }
@@ -353,6 +356,9 @@ cases! {
             Starts("-:9:9: Deployment 'web' lacks readOnlyRootFilesystem: true. \
                     Stateless web application could run with read-only root.\n\
                     \x20 -:9:9: container 'app': writable; `kube-rofs fix` adds readOnlyRootFilesystem: true\n\
+                    \x20     writable paths: /tmp (default); /var/log/app (log directory)\n\
+                    \x20     unknown image example/web:1.0: only /tmp and the log directory; run it once with a read-only root \
+                    before merging\n\
                     0 of 1 containers use read-only root filesystem.\n"),
             Ends("FAIL: 0% < 80% threshold.\n"),
         ],
@@ -366,7 +372,7 @@ cases! {
     }
 
     stateful_image_glob_makes_a_container_not_applicable {
-        files: &[("w.yaml", &WRITABLE.replace("image: nginx", "image: registry.example/team/mydb:1"))],
+        files: &[("w.yaml", &WRITABLE.replace("image: example/web:1.0", "image: registry.example/team/mydb:1"))],
         args: &["check", "--stateful-image", "mydb*"],
         code: 0,
         stdout: &[
@@ -376,14 +382,14 @@ cases! {
     }
 
     postgres_is_a_stateful_image_by_default {
-        files: &[("w.yaml", &WRITABLE.replace("image: nginx", "image: postgres:16"))],
+        files: &[("w.yaml", &WRITABLE.replace("image: example/web:1.0", "image: postgres:16"))],
         args: &["check"],
         code: 0,
         stdout: &[Has("Not applicable (1, excluded from the ratio):\n")],
     }
 
     no_default_stateful_images_makes_postgres_fixable {
-        files: &[("w.yaml", &WRITABLE.replace("image: nginx", "image: postgres:16"))],
+        files: &[("w.yaml", &WRITABLE.replace("image: example/web:1.0", "image: postgres:16"))],
         args: &["check", "--no-default-stateful-images"],
         code: 1,
         stdout: &[Has("0 of 1 containers use read-only root filesystem.")],
@@ -628,10 +634,10 @@ cases! {
     }
 
     stateful_image_glob_makes_fix_leave_the_container_alone {
-        files: &[("w.yaml", &WRITABLE.replace("image: nginx", "image: registry.example/team/mydb:1"))],
+        files: &[("w.yaml", &WRITABLE.replace("image: example/web:1.0", "image: registry.example/team/mydb:1"))],
         args: &["fix", "--stateful-image", "mydb*"],
         code: 0,
-        after: &[("w.yaml", Is(&WRITABLE.replace("image: nginx", "image: registry.example/team/mydb:1")))],
+        after: &[("w.yaml", Is(&WRITABLE.replace("image: example/web:1.0", "image: registry.example/team/mydb:1")))],
     }
 
     fix_refuses_to_write_through_a_named_symlink_and_keeps_link_and_target {

@@ -6,7 +6,8 @@
 //! `kube-rofs check` output for the input, e.g. a skip reason or an error position) and
 //! `source` (where an upstream input comes from: repository, commit, path, licence). Every case is also checked for idempotence, for nothing
 //! left to fix, and for semantic correctness (the fix only adds the intended keys and items).
-//! `KUBE_ROFS_BLESS=1` writes a missing `expected.yaml` from the current output.
+//! `KUBE_ROFS_BLESS=1` writes a missing `expected.yaml` from the current output;
+//! `KUBE_ROFS_BLESS=all` rewrites every one (review the result with `git diff golden/`).
 
 mod common;
 
@@ -55,7 +56,8 @@ fn run_case(dir: &Path) -> Result<(), String> {
     let opts = options_from_args(&words).map_err(|e| format!("args: {e}"))?;
     let got = common::fix(&input, &opts).unwrap_or_else(|_| input.clone());
     let expected_path = dir.join("expected.yaml");
-    if !expected_path.exists() && std::env::var_os("KUBE_ROFS_BLESS").is_some() {
+    let bless = std::env::var("KUBE_ROFS_BLESS").unwrap_or_default();
+    if (!expected_path.exists() && !bless.is_empty()) || bless == "all" {
         std::fs::write(&expected_path, &got).unwrap();
     }
     let expected = std::fs::read(&expected_path).map_err(|e| format!("expected.yaml: {e}"))?;

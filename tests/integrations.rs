@@ -138,7 +138,7 @@ fn color_always_colours_the_diff_and_the_verdict() {
         r.stdout
     );
     assert!(r.stdout.contains("\x1b[32m+        securityContext:\x1b[0m\n"), "{:?}", r.stdout);
-    assert!(r.stdout.contains("\n         image: nginx\n"), "context lines stay plain: {:?}", r.stdout);
+    assert!(r.stdout.contains("\n         image: example/web:1.0\n"), "context lines stay plain: {:?}", r.stdout);
     assert!(!r.stderr.contains(ESC), "{:?}", r.stderr);
 
     let r = kube_rofs(dir.path(), &["check", "--color", "always", "w.yaml"]);
@@ -184,8 +184,11 @@ fn color_auto_on_a_terminal_unless_no_color_is_set() {
 
 #[test]
 fn quiet_prints_only_errors() {
-    let dir =
-        dir_with(&[("w.yaml", WRITABLE), ("ro.yaml", READ_ONLY), ("pg.yaml", &WRITABLE.replace("nginx", "postgres"))]);
+    let dir = dir_with(&[
+        ("w.yaml", WRITABLE),
+        ("ro.yaml", READ_ONLY),
+        ("pg.yaml", &WRITABLE.replace("example/web:1.0", "postgres")),
+    ]);
     let r = kube_rofs(dir.path(), &["check", "--quiet"]);
     assert_eq!((r.code, r.stdout.as_str(), r.stderr.as_str()), (1, "", ""));
     let r = kube_rofs(dir.path(), &["check", "-q", "ro.yaml"]);

@@ -1216,10 +1216,10 @@ impl Opts {
     fn options(&self) -> Options {
         let mut o = Options::default();
         o.policy.fix_explicit_false = self.flip_false;
-        o.writable_paths = match self.log {
-            0 => vec!["/tmp".into(), "/var/log/app".into()],
-            1 => vec!["/tmp".into()],
-            _ => vec!["/tmp".into(), "/var/log/nginx".into()],
+        o.log_dir = match self.log {
+            0 => Some("/var/log/app".into()),
+            1 => None,
+            _ => Some("/var/log/nginx".into()),
         };
         o
     }
@@ -1272,6 +1272,27 @@ fn pod_specs<'v>(doc: &'v Value, out: &mut Vec<(&'v Value, BTreeSet<&'v str>)>) 
 fn check(input: &[u8], expect: &BTreeMap<String, Expect>, o: &Opts) -> Result<(), String> {
     let opts = o.options();
     let before = common::docs(input).ok_or("generator bug: serde_yaml cannot read the input")?;
+    // A container that mounts a volume claim template keeps persistent data: stateful.
+    let mut expect = expect.clone();
+    let mut input_specs = Vec::new();
+    for d in &before {
+        pod_specs(d, &mut input_specs);
+    }
+    for (spec, claims) in &input_specs {
+        for c in ["containers", "initContainers", "ephemeralContainers"]
+            .iter()
+            .flat_map(|l| spec.get(*l).and_then(Value::as_sequence).into_iter().flatten())
+        {
+            let mounts = c.get("volumeMounts").and_then(Value::as_sequence).into_iter().flatten();
+            if mounts.filter_map(|m| m.get("name").and_then(Value::as_str)).any(|n| claims.contains(&n)) {
+                let name = c.get("name").and_then(Value::as_str).unwrap_or("?");
+                if let Some(e) = expect.get_mut(name) {
+                    e.not_applicable = true;
+                }
+            }
+        }
+    }
+    let expect = &expect;
     let outcome =
         kube_rofs::analyze(None, input, &opts).map_err(|e| format!("process failed on a valid manifest: {e}"))?;
 
@@ -1368,7 +1389,12 @@ fn check(input: &[u8], expect: &BTreeMap<String, Expect>, o: &Opts) -> Result<()
                     if ro != Some(&Value::Bool(true)) {
                         return Err(format!("container {name} was fixed but readOnlyRootFilesystem is {ro:?}"));
                     }
-                    for p in &opts.writable_paths {
+                    // /tmp always; the log directory unless the image's profile says where it
+                    // logs (nginx logs to standard output).
+                    let image = c.get("image").and_then(Value::as_str).unwrap_or("");
+                    let log_dir =
+                        opts.log_dir.as_deref().filter(|_| !image.trim_matches(['\'', '"']).starts_with("nginx"));
+                    for p in std::iter::once("/tmp").chain(log_dir) {
                         if !paths.contains(p.trim_end_matches('/')) {
                             return Err(format!("container {name} was fixed but mounts nothing at {p}"));
                         }

@@ -31,6 +31,9 @@ pub enum Command {
     Config(CheckArgs),
     /// Explain the rule: what it checks, why, what `fix` changes, and how to opt a workload out.
     Explain,
+    /// List the image profiles in force: the configuration's imageWritablePaths, then the
+    /// built-in table (image, writable paths, source).
+    Profiles(ProfilesArgs),
     /// Print a shell completion script (`kube-rofs completions bash > ...`).
     Completions {
         /// The shell to complete for.
@@ -45,12 +48,27 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
+pub struct ProfilesArgs {
+    /// Configuration file (default: the nearest .kube-rofs.yaml from the current directory up to
+    /// the repository root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore configuration files.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct CheckArgs {
     #[command(flatten)]
     pub fix: FixArgs,
     /// Pass when at least this share of containers is read-only (0.8 or 80%; default 0.8).
     #[arg(long, value_parser = parse_threshold)]
     pub threshold: Option<f64>,
+    /// Count a read-only container as passing only when it also has writable emptyDirs at the
+    /// paths it needs (at least /tmp), as the control's pass criteria say.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 
 use super::args::{Cli, Command};
+use super::resolve::Check;
 use super::{explain, generate, resolve};
 use crate::config::ConfigError;
 use crate::fix::options::Options;
@@ -57,12 +58,13 @@ where
         Ok(text) => write!(out, "{text}").map(|_| Exit::Ok),
         Err(e) => say(err, &e.to_string()).map(|_| Exit::Error),
     };
-    let (mode, args, threshold) = match cli.command {
-        Command::Check(c) => (Mode::Check, c.fix, c.threshold),
-        Command::Diff(a) => (Mode::Diff, a, None),
-        Command::Fix(a) => (Mode::Fix, a, None),
+    let (mode, check, args) = match cli.command {
+        Command::Check(c) => (Mode::Check, Check::of(&c), c.fix),
+        Command::Diff(a) => (Mode::Diff, Check::default(), a),
+        Command::Fix(a) => (Mode::Fix, Check::default(), a),
         Command::Config(c) => return printed(resolve::effective_config(&c)),
         Command::Explain => return printed(Ok(explain::text())),
+        Command::Profiles(p) => return printed(explain::profiles(p.config.as_deref(), p.no_config)),
         Command::Completions { shell } => return printed(Ok(generate::completions(Cli::command(), shell))),
         Command::Man { command } => {
             return match generate::man(Cli::command(), command.as_deref()) {
@@ -71,7 +73,7 @@ where
             };
         }
     };
-    match resolve::settings(mode, args, threshold) {
+    match resolve::settings(mode, args, check) {
         Ok(settings) => run(&settings, stdin, out, err),
         Err(e) => say(err, &e.to_string()).map(|_| Exit::Error),
     }
@@ -85,7 +87,6 @@ pub fn options_from_args(words: &[&str]) -> Result<Options, String> {
     let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
     let Command::Fix(args) = cli.command else { return Err("not parsed as fix".into()) };
     let (_, file, _) = resolve::load_config(&args).map_err(|e| e.to_string())?;
-    let c = resolve::effective(&args, None, file);
-    resolve::writable_paths(&c).map_err(|e| e.to_string())?;
-    Ok(resolve::options(&c, args.helm_values))
+    let c = resolve::effective(&args, Check::default(), file);
+    resolve::options(&c, args.helm_values).map_err(|e| e.to_string())
 }

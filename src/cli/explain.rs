@@ -2,12 +2,74 @@
 
 use std::fmt::Write;
 
+use crate::config::{self, Config, ConfigError};
 use crate::fix::options::DEFAULT_LOG_DIR;
+use crate::fix::plan::needs::COPY_PREFIX;
 use crate::fix::plan::volumes::volume_base_name;
 use crate::k8s::kinds::built_in;
-use crate::k8s::policy::{DEFAULT_STATEFUL_IMAGES, PEER_ANNOTATIONS, SKIP_ANNOTATION, STATELESS_EXCEPTIONS};
+use crate::k8s::policy::{PEER_ANNOTATIONS, SKIP_ANNOTATION};
 use crate::k8s::workload::CONTAINER_LISTS;
+use crate::k8s::{profiles, stateful};
+use crate::report::escape::shown;
 use crate::report::words::rule;
+
+/// `kube-rofs profiles`: the configuration's image paths (they replace a built-in profile for
+/// the images they match), then every built-in profile with its sources.
+pub fn profiles(config: Option<&std::path::Path>, no_config: bool) -> Result<String, ConfigError> {
+    let (path, file) = match (config, no_config) {
+        (_, true) => (None, Config::default()),
+        (Some(p), _) => (Some(p.to_path_buf()), config::load(p)?),
+        (None, _) => match std::env::current_dir().ok().map(|d| config::discover(&d).0) {
+            Some(Some(p)) => (Some(p.clone()), config::load(&p)?),
+            _ => (None, Config::default()),
+        },
+    };
+    let mut w = String::new();
+    if let Some(p) = &path
+        && !file.image_writable_paths.is_empty()
+    {
+        // Text from the file is shown escaped, as every output does.
+        let _ =
+            writeln!(w, "From {} (imageWritablePaths; replaces a built-in profile):", shown(&p.display().to_string()));
+        for (pattern, paths) in &file.image_writable_paths {
+            let _ = writeln!(w, "  {}: {}", shown(pattern), shown(&paths.join(", ")));
+        }
+        let _ = writeln!(w);
+    }
+    let _ = writeln!(w, "Built-in profiles ({}; data/images.yaml):", profiles::built_in().len());
+    for p in profiles::built_in() {
+        let images: Vec<&str> = p.images.iter().map(|i| i.as_str()).collect();
+        let _ = writeln!(w, "\n{} ({})", p.name, images.join(", "));
+        let paths = if p.writes_nothing { "none (writes nothing)".to_owned() } else { p.paths.join(", ") };
+        let _ = writeln!(w, "  writable: {paths}");
+        match &p.log_dir {
+            profiles::LogDir::None => {
+                let _ = writeln!(w, "  logs: standard output (no log directory)");
+            }
+            profiles::LogDir::Path(d) => {
+                let _ = writeln!(w, "  logs: {d}");
+            }
+            profiles::LogDir::Default => {}
+        }
+        for pre in &p.prefilled {
+            let action = match pre.action {
+                profiles::Action::Copy => "copied into its volume by an init container",
+                profiles::Action::Omit => "left read-only",
+            };
+            let _ = writeln!(w, "  {}: {action} ({})", pre.path, pre.why);
+        }
+        if p.stateful {
+            let _ = writeln!(w, "  a store: not applicable unless made stateless in the configuration");
+        }
+        if let Some(note) = &p.note {
+            let _ = writeln!(w, "  note: {note}");
+        }
+        for s in &p.sources {
+            let _ = writeln!(w, "  source: {s}");
+        }
+    }
+    Ok(w)
+}
 
 /// Line width of the explanation.
 const WIDTH: usize = 100;
@@ -85,8 +147,11 @@ fn what_fix_does(w: &mut String) -> std::fmt::Result {
         w,
         "  2. ",
         &format!(
-            "`volumeMounts` at /tmp and at the log directory {DEFAULT_LOG_DIR} (--log-dir PATH to change it, \
-             --no-log-dir for /tmp only), unless the container already mounts something there;"
+            "`volumeMounts` for every path the container must be able to write, unless it already mounts \
+             something there: /tmp; the log directory {DEFAULT_LOG_DIR} (--log-dir PATH to change it, \
+             --no-log-dir for none) unless the image's profile says where it logs; the paths of the image's \
+             profile; the VOLUMEs its image declares (--image-archive, --resolve-images); the configuration's \
+             writablePaths and imageWritablePaths;"
         ),
     )?;
     paragraph(
@@ -94,7 +159,30 @@ fn what_fix_does(w: &mut String) -> std::fmt::Result {
         "  3. ",
         &format!(
             "one `emptyDir: {{}}` pod volume per path (`{tmp_volume}`, `{log_volume}`; `-1`, `-2` appended when a \
-             name is taken; an existing emptyDir mounted at the same path is reused)."
+             name is taken; an existing emptyDir is reused for a path only when every mount of it is at that \
+             path);"
+        ),
+    )?;
+    paragraph(
+        w,
+        "  4. ",
+        &format!(
+            "for a directory the image already fills that the application also writes (a profile's `copy`), an \
+             init container `{COPY_PREFIX}<volume>` of the same image that copies it into the new volume before \
+             the container starts; a profile's `omit` directory stays read-only and unmounted, and the report \
+             says why."
+        ),
+    )?;
+    paragraph(
+        w,
+        "  ",
+        &format!(
+            "A container that is already read-only gets the mounts it lacks (/tmp, its profile's and image's \
+             paths). Image profiles are data ({} images, each with its sources: `kube-rofs profiles` lists \
+             them); an image without a profile or image data gets only /tmp and the log directory, and the \
+             report says so: run it once with a read-only root before merging. A profile cannot know what a \
+             configuration or a plugin of the application writes; the application starting is the final proof.",
+            profiles::built_in().len()
         ),
     )?;
     paragraph(
@@ -127,16 +215,20 @@ fn opting_out(w: &mut String) -> std::fmt::Result {
         "A container with an explicit `readOnlyRootFilesystem: false` has opted out on purpose: it is reported \
          and left alone (--fix-explicit-false flips it to true).",
     )?;
+    let signals = stateful::built_in();
     paragraph(
         w,
         "  ",
         &format!(
-            "Containers running a database or another stateful image are not applicable. An image matches when \
-             the last path segment of its repository (tag and digest removed; `*` matches any run of \
-             characters) matches one of: {}; except {}. --stateful-image GLOB adds a pattern (repeatable), \
-             --no-default-stateful-images drops the built-in list.",
-            DEFAULT_STATEFUL_IMAGES.join(", "),
-            STATELESS_EXCEPTIONS.join(", ")
+            "Containers running a database or another store are not applicable. The signals, with their \
+             sources in data/stateful.yaml: a database name anywhere in the image's name ({}; not when a part of \
+             the name says it is a helper: {}), an environment variable only the server reads \
+             (MYSQL_ROOT_PASSWORD, PGDATA, MONGO_INITDB_*, ...), a port a store listens on (3306, 5432, 27017, \
+             ...), a volume claim template the container mounts. --stateful-image GLOB adds a pattern \
+             (repeatable), statelessImages in the configuration exempts images, --no-default-stateful-images \
+             drops the built-in signals.",
+            signals.names.iter().map(|n| n.name.as_str()).collect::<Vec<_>>().join(", "),
+            signals.exceptions.iter().map(|e| format!("{} ({})", e.name, e.why)).collect::<Vec<_>>().join("; ")
         ),
     )?;
     Ok(())
@@ -184,8 +276,8 @@ mod tests {
         for (key, value) in annotations() {
             assert!(t.contains(&format!("{key}: \"{value}\"")), "missing {key}:\n{t}");
         }
-        for image in DEFAULT_STATEFUL_IMAGES {
-            assert!(t.contains(image), "missing {image}");
+        for name in stateful::built_in().names.iter().map(|n| &n.name) {
+            assert!(t.contains(name.as_str()), "missing {name}");
         }
         assert!(t.lines().all(|l| l.chars().count() <= WIDTH), "{t}");
     }

@@ -6,10 +6,24 @@ use std::path::PathBuf;
 use super::args::{CheckArgs, FixArgs};
 use crate::config::{self, Config, ConfigError};
 use crate::fix::options::{DEFAULT_LOG_DIR, Options};
-use crate::k8s::policy::{DEFAULT_STATEFUL_IMAGES, Policy};
+use crate::k8s::image::ImagePattern;
+use crate::k8s::policy::Policy;
 use crate::report::model::{DEFAULT_THRESHOLD, Mode};
 use crate::report::progress::Progress;
 use crate::run::Settings;
+
+/// What only `check` sets.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Check {
+    pub threshold: Option<f64>,
+    pub strict: bool,
+}
+
+impl Check {
+    pub fn of(args: &CheckArgs) -> Check {
+        Check { threshold: args.threshold, strict: args.strict }
+    }
+}
 
 /// The configuration file in force (`--config`, else the nearest trusted one), its content, and
 /// notes about files passed over.
@@ -30,7 +44,9 @@ pub fn load_config(args: &FixArgs) -> Result<(Option<PathBuf>, Config, Vec<Strin
 
 /// The effective configuration: every key the flags can set is filled in from the flags, else
 /// the file, else the default.
-pub fn effective(args: &FixArgs, threshold: Option<f64>, file: Config) -> Config {
+pub fn effective(args: &FixArgs, check: Check, file: Config) -> Config {
+    let strict = check.strict || file.strict == Some(true);
+    let threshold = check.threshold;
     let log_dir = match (args.no_log_dir, &args.log_dir, &file.log_dir) {
         (true, _, _) => String::new(),
         (_, Some(dir), _) | (_, None, Some(dir)) => dir.clone(),
@@ -43,6 +59,7 @@ pub fn effective(args: &FixArgs, threshold: Option<f64>, file: Config) -> Config
         stateful_images,
         default_stateful_images: Some(!args.no_default_stateful_images && file.default_stateful_images != Some(false)),
         threshold: Some(threshold.or(file.threshold).unwrap_or(DEFAULT_THRESHOLD)),
+        strict: Some(strict),
         fix_explicit_false: Some(args.fix_explicit_false || file.fix_explicit_false == Some(true)),
         ..file
     }
@@ -66,44 +83,56 @@ pub fn writable_paths(c: &Config) -> Result<Vec<String>, ConfigError> {
     Ok(paths)
 }
 
-/// What to fix, from an effective configuration.
-pub fn options(c: &Config, helm_values: bool) -> Options {
-    let mut stateful: Vec<String> = match c.default_stateful_images {
-        Some(false) => Vec::new(),
-        _ => DEFAULT_STATEFUL_IMAGES.iter().map(|s| s.to_string()).collect(),
-    };
-    stateful.extend(c.stateful_images.iter().cloned());
-    // Checked by `settings`; a path that fails the check is left out here.
-    let writable_paths = writable_paths(c).unwrap_or_else(|_| vec!["/tmp".to_owned()]);
-    Options {
-        policy: Policy { stateful_images: stateful, fix_explicit_false: c.fix_explicit_false == Some(true) },
-        writable_paths,
-        image_paths: c.image_writable_paths.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+/// Image patterns of the configuration, in the one glob dialect; an invalid one is an error
+/// naming it.
+fn patterns(texts: &[String]) -> Result<Vec<ImagePattern>, ConfigError> {
+    texts.iter().map(|t| ImagePattern::new(t).map_err(|e| ConfigError(format!("error: {e}")))).collect()
+}
+
+/// What to fix, from an effective configuration: an error when a path or pattern in it is not
+/// valid (the file's own checks already ran; flags are checked here).
+pub fn options(c: &Config, helm_values: bool) -> Result<Options, ConfigError> {
+    writable_paths(c)?;
+    let mut image_paths = Vec::new();
+    for (pattern, paths) in &c.image_writable_paths {
+        image_paths.push((ImagePattern::new(pattern).map_err(|e| ConfigError(format!("error: {e}")))?, paths.clone()));
+    }
+    Ok(Options {
+        policy: Policy {
+            stateful_images: patterns(&c.stateful_images)?,
+            stateless_images: patterns(&c.stateless_images)?,
+            default_signals: c.default_stateful_images != Some(false),
+            fix_explicit_false: c.fix_explicit_false == Some(true),
+        },
+        log_dir: c.log_dir.clone().filter(|d| !d.is_empty()),
+        writable_paths: c.writable_paths.clone(),
+        image_paths,
         size_limit: c.empty_dir.size_limit.clone(),
         medium: c.empty_dir.medium.clone(),
         helm_values,
         // Validated when the file was read.
         kinds: c.kinds.iter().filter_map(|k| k.entry().ok()).collect(),
         images: None,
-    }
+    })
 }
 
 /// The run's settings for `mode`.
-pub fn settings(mode: Mode, args: FixArgs, threshold: Option<f64>) -> Result<Settings, ConfigError> {
+pub fn settings(mode: Mode, args: FixArgs, check: Check) -> Result<Settings, ConfigError> {
     let (_, file, notes) = load_config(&args)?;
     if args.log_dir.as_deref() == Some("") {
         return Err(ConfigError("error: --log-dir needs a path (--no-log-dir adds no log directory)".into()));
     }
-    let c = effective(&args, threshold, file);
-    writable_paths(&c)?;
+    let c = effective(&args, check, file);
+    let options = options(&c, args.helm_values)?;
     let mut exclude = globset::GlobSetBuilder::new();
     for g in &c.exclude {
         exclude.add(globset::Glob::new(g).map_err(|e| ConfigError(format!("exclude: {e}")))?);
     }
     Ok(Settings {
         format: args.format,
-        options: options(&c, args.helm_values),
+        options,
         threshold: c.threshold.unwrap_or(DEFAULT_THRESHOLD),
+        strict: c.strict == Some(true),
         max_file_size: args.max_file_size.saturating_mul(1 << 20),
         follow_symlinks: args.follow_symlinks,
         stdin_name: args.ui.stdin_filename.clone(),
@@ -119,7 +148,7 @@ pub fn settings(mode: Mode, args: FixArgs, threshold: Option<f64>) -> Result<Set
 /// The configuration in force, as a file that would give it, with its source in a comment.
 pub fn effective_config(args: &CheckArgs) -> Result<String, ConfigError> {
     let (path, file, _) = load_config(&args.fix)?;
-    let effective = effective(&args.fix, args.threshold, file);
+    let effective = effective(&args.fix, Check::of(args), file);
     let source = match path {
         Some(p) => format!("# configuration file: {}", p.display()),
         None => "# no configuration file found; built-in defaults".to_owned(),

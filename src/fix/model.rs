@@ -42,3 +42,29 @@ impl Fix {
         self.ops.extend(other.ops);
     }
 }
+
+/// Why a container gets a writable path: what kube-rofs decided, and on what grounds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Why {
+    /// `/tmp`: the control's minimum, for every image that writes anything.
+    Tmp,
+    /// The default log directory (or `--log-dir`), for an image whose profile does not say.
+    LogDir,
+    /// `writablePaths` of the configuration.
+    Config,
+    /// `imageWritablePaths` of the configuration, for images matching this pattern.
+    ImageConfig(String),
+    /// The image's profile (name, first source).
+    Profile { name: String, source: String },
+    /// A `VOLUME` the image's own configuration declares (where the image data came from).
+    ImageVolume(String),
+}
+
+/// A writable path a container gets or needs, and why. `copy`: the image has files there,
+/// so an init container copies them into the new volume first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    pub path: String,
+    pub why: Why,
+    pub copy: bool,
+}

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::k8s::image::ImageRef;
+use crate::k8s::image::{ImagePattern, ImageRef};
 use crate::k8s::kinds::KindEntry;
 use crate::k8s::policy::Policy;
 
@@ -13,10 +13,14 @@ pub const DEFAULT_LOG_DIR: &str = "/var/log/app";
 #[derive(Debug, Clone)]
 pub struct Options {
     pub policy: Policy,
-    /// Paths that get a writable `emptyDir` in every container made read-only.
+    /// The log directory a container made read-only gets, unless its image's profile says where
+    /// it logs (None: no log directory, `--no-log-dir`).
+    pub log_dir: Option<String>,
+    /// More paths every container gets (`writablePaths`).
     pub writable_paths: Vec<String>,
-    /// More writable paths for containers whose image matches a glob (see `policy::image_matches`).
-    pub image_paths: Vec<(String, Vec<String>)>,
+    /// The writable paths of images matching a pattern (`imageWritablePaths`): for a matching
+    /// image they replace its built-in profile.
+    pub image_paths: Vec<(ImagePattern, Vec<String>)>,
     /// `sizeLimit` and `medium` of the added `emptyDir` volumes, when set.
     pub size_limit: Option<String>,
     pub medium: Option<String>,
@@ -52,7 +56,8 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             policy: Policy::default(),
-            writable_paths: vec!["/tmp".into(), DEFAULT_LOG_DIR.into()],
+            log_dir: Some(DEFAULT_LOG_DIR.into()),
+            writable_paths: Vec::new(),
             image_paths: Vec::new(),
             size_limit: None,
             medium: None,

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::model::Fix;
+use super::model::{Fix, Need};
 use crate::k8s::status::{Refusal, Status};
 use crate::yaml::source::Pos;
 use crate::yaml::tree::SyntaxError;
@@ -24,8 +24,21 @@ pub struct Finding {
     pub image: Option<String>,
     pub status: Status,
     /// The fix of this container's pod spec (an index into [`Outcome::fixes`]), when the
-    /// container is writable and fixable. Several findings share one fix.
+    /// container is writable and fixable, or read-only and lacking writable paths. Several
+    /// findings share one fix.
     pub fix: Option<usize>,
+    /// What the container needs writable, and why (a writable or read-only container).
+    pub writable: Vec<Need>,
+    /// Of those, the paths nothing mounts yet: what `fix` adds.
+    pub missing: Vec<String>,
+    /// Directories its image fills that stay read-only on purpose: (path, why).
+    pub omitted: Vec<(String, String)>,
+    /// The image profile that applies, if any.
+    pub profile: Option<String>,
+    /// Nothing (profile, configuration, image data) says what the image writes.
+    pub unknown_image: bool,
+    /// Why the missing paths of a read-only container were not added.
+    pub unfixed: Option<Refusal>,
 }
 
 /// A workload whose containers cannot be read exactly, or a Kustomize base out of reach.

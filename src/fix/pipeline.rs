@@ -6,7 +6,9 @@ use std::path::Path;
 use super::model::Fix;
 use super::options::Options;
 use super::outcome::{FileError, Finding, NotChecked, Outcome};
-use super::plan::pod::{plan_pod, plan_set_true};
+use super::plan;
+use super::plan::needs::needs;
+use super::plan::pod::{Target, plan_pod, plan_set_true};
 use super::plan::text::Planner;
 use super::verify::{self, Failure};
 use crate::fs::project;
@@ -138,13 +140,10 @@ impl<'a> Pass<'_, 'a> {
         for pod in found.pods {
             let workload = out.findings.last().map_or(0, |f| f.workload + 1);
             let first = out.findings.len();
-            let mut fixable = Vec::new();
+            let mut targets = Vec::new();
             for (i, c) in pod.containers.iter().enumerate() {
                 let status = self.opts.policy.classify(doc, &pod, c);
-                if status == Status::Writable {
-                    fixable.push(i);
-                }
-                out.findings.push(Finding {
+                let mut finding = Finding {
                     doc: k,
                     workload,
                     pos: src.pos(c.node.start),
@@ -156,21 +155,33 @@ impl<'a> Pass<'_, 'a> {
                     image: c.image.clone(),
                     status,
                     fix: None,
-                });
+                    writable: Vec::new(),
+                    missing: Vec::new(),
+                    omitted: Vec::new(),
+                    profile: None,
+                    unknown_image: false,
+                    unfixed: None,
+                };
+                if let Some(target) = target(&pod, i, &mut finding, self.opts) {
+                    targets.push(target);
+                }
+                out.findings.push(finding);
             }
-            if fixable.is_empty() {
+            if targets.is_empty() {
                 continue;
             }
-            let plan = plan_pod(planner, &pod, &fixable, self.opts);
+            let plan = plan_pod(planner, &pod, &targets, self.opts);
             let fix_index = out.fixes.len();
             let mut fixed_any = false;
-            for (&i, result) in fixable.iter().zip(plan.containers) {
-                match result {
-                    Ok(()) => {
-                        out.findings[first + i].fix = Some(fix_index);
+            for (t, result) in targets.iter().zip(plan.containers) {
+                let finding = &mut out.findings[first + t.index];
+                match (result, t.make_read_only) {
+                    (Ok(()), _) => {
+                        finding.fix = Some(fix_index);
                         fixed_any = true;
                     }
-                    Err(reason) => out.findings[first + i].status = Status::Refused(reason),
+                    (Err(reason), true) => finding.status = Status::Refused(reason),
+                    (Err(reason), false) => finding.unfixed = Some(reason),
                 }
             }
             if fixed_any {
@@ -205,6 +216,12 @@ impl<'a> Pass<'_, 'a> {
                 image: None,
                 status,
                 fix: None,
+                writable: Vec::new(),
+                missing: Vec::new(),
+                omitted: Vec::new(),
+                profile: None,
+                unknown_image: false,
+                unfixed: None,
             };
             if finding.status == Status::Writable {
                 match plan_set_true(planner, map, path) {
@@ -315,6 +332,35 @@ impl<'a> Pass<'_, 'a> {
         out.fixed = Some(fixed.into_bytes());
         Ok(out)
     }
+}
+
+/// What the fix of container `i` is to do, if anything: make a writable container read-only
+/// with what it needs, or give a read-only one what it lacks. Records the decision in `finding`.
+fn target(pod: &workload::PodSpec, i: usize, finding: &mut Finding, opts: &Options) -> Option<Target> {
+    let c = &pod.containers[i];
+    let make_read_only = match finding.status {
+        Status::Writable => true,
+        Status::ReadOnly => false,
+        _ => return None,
+    };
+    let needs = needs(c, opts, !make_read_only);
+    let missing = match plan::pod::missing(pod, c, &needs) {
+        Ok(m) => m.into_iter().map(|n| n.path.clone()).collect(),
+        Err(reason) if make_read_only => {
+            finding.status = Status::Refused(reason);
+            return None;
+        }
+        Err(reason) => {
+            finding.unfixed = Some(reason);
+            Vec::new()
+        }
+    };
+    finding.writable = needs.paths.clone();
+    finding.omitted = needs.omitted.clone();
+    finding.profile = needs.profile.clone();
+    finding.unknown_image = needs.unknown;
+    finding.missing = missing;
+    (make_read_only || !finding.missing.is_empty()).then_some(Target { index: i, needs, make_read_only })
 }
 
 /// Go template actions like `{{ .Values.x }}` that happen to parse as nested flow mappings.

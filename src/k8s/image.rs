@@ -120,3 +120,67 @@ mod tests {
         }
     }
 }
+
+/// An image pattern in the one glob dialect of the configuration (globset): `*` matches within
+/// one path segment, `**` across segments. It matches an image when it matches the image's short
+/// name (`nginx`, `bitnami/nginx`) or its full name (`docker.io/library/nginx`); patterns from
+/// the configuration also match the last segment of the repository (`mydb*` matches
+/// `registry.internal/team/mydb-server`).
+#[derive(Debug, Clone)]
+pub struct ImagePattern {
+    text: String,
+    matcher: globset::GlobMatcher,
+}
+
+impl ImagePattern {
+    pub fn new(text: &str) -> Result<ImagePattern, String> {
+        let glob = globset::GlobBuilder::new(text)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| format!("image pattern {text:?}: {e}"))?;
+        Ok(ImagePattern { text: text.to_owned(), matcher: glob.compile_matcher() })
+    }
+
+    /// The short or the full name matches (data files: `nginx` is not `bitnami/nginx`).
+    pub fn matches(&self, image: &ImageRef) -> bool {
+        [image.short_name(), image.full_name()].iter().any(|n| self.matcher.is_match(n))
+    }
+
+    /// [`matches`](Self::matches), or the last segment of the repository matches (patterns a
+    /// user writes: `mydb*`).
+    pub fn matches_loosely(&self, image: &ImageRef) -> bool {
+        self.matches(image) || self.matcher.is_match(image.last_segment())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl PartialEq for ImagePattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+#[cfg(test)]
+mod pattern_tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_short_full_and_last_segment_names() {
+        let strict = |p: &str, i: &str| ImagePattern::new(p).unwrap().matches(&ImageRef::parse(i).unwrap());
+        let m = |p: &str, i: &str| ImagePattern::new(p).unwrap().matches_loosely(&ImageRef::parse(i).unwrap());
+        assert!(strict("nginx", "nginx:1.27"));
+        assert!(strict("nginx", "docker.io/library/nginx@sha256:abc"));
+        assert!(!strict("nginx", "bitnami/nginx"), "a short name: its own repository only");
+        assert!(strict("bitnami/nginx", "docker.io/bitnami/nginx:1.27"));
+        assert!(m("nginx", "bitnami/nginx"), "a user's pattern also matches the last segment");
+        assert!(m("nginx*", "nginxinc/nginx-unprivileged"), "last segment");
+        assert!(m("ghcr.io/acme/*", "ghcr.io/acme/api:2"));
+        assert!(!m("ghcr.io/*", "ghcr.io/acme/api:2"), "`*` stays in one segment");
+        assert!(m("ghcr.io/**", "ghcr.io/acme/api:2"));
+        assert!(m("mydb*", "registry.internal/team/mydb-server:4.2"));
+        assert!(ImagePattern::new("[").is_err());
+    }
+}

@@ -5,5 +5,7 @@ pub(crate) mod charts;
 pub(crate) mod image;
 pub(crate) mod kinds;
 pub(crate) mod policy;
+pub(crate) mod profiles;
+pub(crate) mod stateful;
 pub(crate) mod status;
 pub(crate) mod workload;

@@ -1,67 +1,11 @@
 //! Decide what each container is: read-only, fixable, an explicit opt-out, or not applicable.
 
+use super::image::{ImagePattern, ImageRef};
+use super::profiles::profile_of;
+use super::stateful;
 use super::status::{Refusal, Skip, Status};
 use super::workload::{Container, PodSpec};
 use crate::yaml::tree::{Document, Kind, Node};
-
-/// Images that usually need a writable root filesystem (databases and other stateful
-/// servers). Matched against the last path segment of the image repository, tag and digest
-/// removed; `*` matches any run of characters. Overridable with `--stateful-image` and
-/// `--no-default-stateful-images`.
-pub const DEFAULT_STATEFUL_IMAGES: &[&str] = &[
-    "postgres",
-    "postgres-*",
-    "postgresql",
-    "postgresql-*",
-    "postgis",
-    "timescaledb*",
-    "mysql",
-    "mysql-*",
-    "mariadb",
-    "mariadb-*",
-    "percona*",
-    "mongo",
-    "mongodb",
-    "mongo-*",
-    "mongodb-*",
-    "redis",
-    "redis-*",
-    "valkey",
-    "keydb",
-    "cassandra",
-    "cassandra-*",
-    "scylla",
-    "elasticsearch",
-    "elasticsearch-*",
-    "opensearch",
-    "opensearch-*",
-    "etcd",
-    "etcd-*",
-    "cockroach",
-    "cockroachdb",
-    "zookeeper",
-    "zookeeper-*",
-    "kafka",
-    "kafka-*",
-    "cp-kafka",
-    "cp-zookeeper",
-    "rabbitmq",
-    "rabbitmq-*",
-    "couchdb",
-    "couchbase*",
-    "neo4j",
-    "influxdb",
-    "clickhouse-server",
-    "rethinkdb",
-    "minio",
-    "mssql-server",
-    "oracle*",
-    "vitess*",
-];
-
-/// Images that match a stateful pattern by name but are stateless helpers (metrics exporters,
-/// operators), e.g. `postgres-exporter`, `redis-operator`.
-pub const STATELESS_EXCEPTIONS: &[&str] = &["*exporter*", "*operator*"];
 
 /// The opt-out annotation kube-rofs defines.
 pub const SKIP_ANNOTATION: &str = "kube-rofs.io/skip";
@@ -126,14 +70,22 @@ fn opt_out(key: &str, value: &str) -> Option<Skip> {
 
 #[derive(Debug, Clone)]
 pub struct Policy {
-    pub stateful_images: Vec<String>,
+    /// Images treated as stateful besides the built-in signals (`--stateful-image`).
+    pub stateful_images: Vec<ImagePattern>,
+    /// Images never treated as stateful, whatever the signals say (`statelessImages`).
+    pub stateless_images: Vec<ImagePattern>,
+    /// Use the built-in stateful signals: database names, server variables, ports, volume claim
+    /// templates (`--no-default-stateful-images` turns them off).
+    pub default_signals: bool,
     pub fix_explicit_false: bool,
 }
 
 impl Default for Policy {
     fn default() -> Self {
         Policy {
-            stateful_images: DEFAULT_STATEFUL_IMAGES.iter().map(|s| s.to_string()).collect(),
+            stateful_images: Vec::new(),
+            stateless_images: Vec::new(),
+            default_signals: true,
             fix_explicit_false: false,
         }
     }
@@ -219,10 +171,8 @@ impl Policy {
         if let Some(reason) = pod.annotations.iter().find_map(|(k, v)| opt_out(k, v)) {
             return Status::NotApplicable(reason);
         }
-        if let Some(image) = &c.image
-            && let Some(p) = self.stateful_match(image)
-        {
-            return Status::NotApplicable(Skip::Image { image: image.clone(), pattern: p.to_owned() });
+        if let Some(skip) = self.stateful(doc, pod, c) {
+            return Status::NotApplicable(skip);
         }
         if let Some(reason) = c.refuse {
             return Status::Refused(Refusal::ByKind(reason.to_owned()));
@@ -230,66 +180,66 @@ impl Policy {
         Status::Writable
     }
 
-    fn stateful_match(&self, image: &str) -> Option<&str> {
-        let name = image_name(image);
-        if STATELESS_EXCEPTIONS.iter().any(|p| glob(p, &name)) {
+    /// Why the container runs a database or another store, if it does. The configuration
+    /// speaks first (`statelessImages`, then `--stateful-image`), then the built-in signals.
+    fn stateful(&self, doc: &Document, pod: &PodSpec, c: &Container) -> Option<Skip> {
+        let image = c.image.as_deref().and_then(|i| ImageRef::parse(i).map(|r| (i, r)));
+        if let Some((_, r)) = &image
+            && self.stateless_images.iter().any(|p| p.matches_loosely(r))
+        {
             return None;
         }
-        self.stateful_images.iter().map(String::as_str).find(|p| glob(p, &name))
-    }
-}
-
-/// The last path segment of an image's repository, without tag or digest, lower-cased:
-/// `docker.io/library/Redis:7` -> `redis`.
-pub fn image_name(image: &str) -> String {
-    let repo = image.split('@').next().unwrap_or(image);
-    let last = repo.rsplit('/').next().unwrap_or(repo);
-    last.split(':').next().unwrap_or(last).to_ascii_lowercase()
-}
-
-/// A user's image glob matches the image's name (`nginx*`) or its whole reference
-/// (`ghcr.io/acme/*`).
-pub fn image_matches(pattern: &str, image: &str) -> bool {
-    glob(pattern, &image_name(image)) || glob(pattern, image)
-}
-
-/// Minimal glob: `*` matches any run of characters, everything else literally.
-pub fn glob(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == text;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
-        return false;
-    }
-    let mut rest = &text[first.len()..text.len() - last.len()];
-    for mid in &parts[1..parts.len() - 1] {
-        match rest.find(mid) {
-            Some(i) => rest = &rest[i + mid.len()..],
-            None => return false,
+        if let Some((text, r)) = &image
+            && let Some(p) = self.stateful_images.iter().find(|p| p.matches_loosely(r))
+        {
+            return Some(Skip::Image { image: (*text).to_owned(), pattern: p.as_str().to_owned() });
         }
+        if !self.default_signals {
+            return None;
+        }
+        let signals = stateful::built_in();
+        if let Some((text, r)) = &image {
+            if let Some(name) = signals.name_in(r) {
+                return Some(Skip::Image { image: (*text).to_owned(), pattern: name.to_owned() });
+            }
+            if let Some(p) = profile_of(r).filter(|p| p.stateful) {
+                return Some(Skip::Image { image: (*text).to_owned(), pattern: format!("profile {}", p.name) });
+            }
+        }
+        let node = doc.resolve(c.node);
+        let strings = |list: &str, key: &str| -> Vec<String> {
+            let items = node.get(list).map(|l| doc.resolve(l)).and_then(Node::items).unwrap_or_default();
+            items.iter().filter_map(|i| doc.resolve(i).get(key).and_then(Node::as_str).map(str::to_owned)).collect()
+        };
+        let variable = strings("env", "name").into_iter().find_map(|n| Some((signals.variable(&n)?, n)));
+        if let Some((what, name)) = variable {
+            return Some(Skip::Stateful { signal: format!("environment variable {name} ({what} setting)") });
+        }
+        // A store's port, unless the port is named for something else (Ray's head listens on 6379
+        // as `gcs-server`): an unnamed port, or one whose name says database, counts.
+        let ports = node.get("ports").map(|l| doc.resolve(l)).and_then(Node::items).unwrap_or_default();
+        for p in ports.iter().map(|p| doc.resolve(p)) {
+            let Some(port) = p.get("containerPort").and_then(Node::as_str).and_then(|n| n.parse::<u16>().ok()) else {
+                continue;
+            };
+            let named_otherwise = p.get("name").and_then(Node::as_str).is_some_and(|n| !signals.db_like(n));
+            if let Some(what) = signals.port(port).filter(|_| !named_otherwise) {
+                return Some(Skip::Stateful { signal: format!("container port {port} ({what})") });
+            }
+        }
+        let claims = pod.object.get("spec").and_then(|s| s.get("volumeClaimTemplates")).and_then(Node::items);
+        let claims: Vec<&str> =
+            claims.unwrap_or_default().iter().filter_map(|t| t.get("metadata")?.get("name")?.as_str()).collect();
+        strings("volumeMounts", "name")
+            .into_iter()
+            .find(|m| claims.contains(&m.as_str()))
+            .map(|m| Skip::Stateful { signal: format!("mounts the volume claim template `{m}` (persistent data)") })
     }
-    true
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stateful_images_match_on_the_repository_name() {
-        let p = Policy::default();
-        assert!(p.stateful_match("docker.io/library/postgres:16").is_some());
-        assert!(p.stateful_match("bitnami/postgresql@sha256:abc").is_some());
-        assert!(p.stateful_match("quay.io/coreos/etcd-amd64:v3").is_some());
-        assert!(p.stateful_match("localhost:5000/redis").is_some());
-        assert!(p.stateful_match("oliver006/redis_exporter:v1").is_none());
-        assert!(p.stateful_match("quay.io/prometheuscommunity/postgres-exporter").is_none());
-        assert!(p.stateful_match("danielqsj/kafka-exporter:latest").is_none());
-        assert!(p.stateful_match("spotahome/redis-operator:v1").is_none());
-        assert!(p.stateful_match("nginx:1.25").is_none());
-    }
 
     #[test]
     fn opt_out_annotations() {
@@ -300,12 +250,5 @@ mod tests {
         );
         assert!(opt_out("polaris.fairwinds.com/exempt", "false").is_none());
         assert!(opt_out("kube-rofs.io/skip", "legacy app writes to /opt").is_some());
-    }
-
-    #[test]
-    fn glob_matches() {
-        assert!(glob("postgres-*", "postgres-exporter"));
-        assert!(!glob("postgres-*", "postgres"));
-        assert!(glob("*db*", "couchdb1"));
     }
 }

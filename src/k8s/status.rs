@@ -31,6 +31,8 @@ pub enum Skip {
     Annotation { key: String, value: String },
     /// A database or other stateful image that needs a writable root.
     Image { image: String, pattern: String },
+    /// Another sign of a database or store: a server variable, a port, a volume claim template.
+    Stateful { signal: String },
     /// A Windows pod (`spec.os.name: windows`): the API server rejects the setting there.
     Windows,
     /// A strategic-merge patch entry that deletes the container (`$patch: delete`).
@@ -42,6 +44,7 @@ impl fmt::Display for Skip {
         match self {
             Skip::Annotation { key, value } => write!(f, "opt-out annotation {key}: {value:?}"),
             Skip::Image { image, pattern } => write!(f, "database/stateful image {image} (matches {pattern})"),
+            Skip::Stateful { signal } => write!(f, "database/stateful: {signal}"),
             Skip::Windows => f.write_str(
                 "a Windows pod (spec.os.name: windows): the API server rejects readOnlyRootFilesystem there",
             ),

@@ -32,6 +32,8 @@ pub struct PodSpec<'t> {
     pub containers: Vec<Container<'t>>,
     /// What the kind's controller adds to every pod.
     pub provides: &'t Provides,
+    /// `spec` is a pod spec, where init containers can be added (not a container scope).
+    pub pod_spec: bool,
 }
 
 /// A container entry.
@@ -246,7 +248,9 @@ fn pod_spec_units<'t>(
                 containers.push(container(d, c, list, Some(index), None, None));
             }
         }
-        units.push(unit(meta, entry, root, spec, "volumes".into(), containers));
+        let mut u = unit(meta, entry, root, spec, "volumes".into(), containers);
+        u.pod_spec = true;
+        units.push(u);
     }
     units
 }
@@ -342,6 +346,7 @@ fn unit<'t>(
         annotations,
         containers,
         provides: &entry.provides,
+        pod_spec: false,
     }
 }
 

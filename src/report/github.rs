@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use super::emitter::Emitter;
 use super::escape::shown;
 use super::model::{FileReport, Summary, Verdict};
-use super::words::{container_message, failing};
+use super::words::{container_message, reported};
 
 /// Escape a workflow command's message (GitHub's rules: `%`, CR and LF as `%25`, `%0D`,
 /// `%0A`), after every other control character is shown visibly: an escape sequence in a
@@ -25,7 +25,7 @@ pub struct Github;
 impl Emitter for Github {
     fn file(&mut self, file: &FileReport, out: &mut dyn Write, _err: &mut dyn Write) -> io::Result<()> {
         let Ok(o) = &file.result else { return Ok(()) };
-        for f in o.findings.iter().filter(|f| failing(f)) {
+        for f in o.findings.iter().filter(|f| reported(f)) {
             writeln!(
                 out,
                 "::warning file={},line={},col={},title={}::{}",

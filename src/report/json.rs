@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use super::emitter::Emitter;
 use super::model::{FileReport, Locator, Mode, Summary as RunSummary, Verdict};
-use super::words::rule;
-use crate::fix::model::Fix;
+use super::words::{self, rule};
+use crate::fix::model::{Fix, Why};
 use crate::fix::outcome::Finding;
 use crate::k8s::status::{Skip, Status};
 use crate::yaml::source::Pos;
@@ -49,6 +49,8 @@ struct Summary {
     containers: usize,
     /// X: read-only containers.
     read_only: usize,
+    /// Read-only containers lacking writable paths they need.
+    read_only_incomplete: usize,
     writable: usize,
     fixable: usize,
     refused: usize,
@@ -118,6 +120,39 @@ struct JsonFinding<'a> {
     image: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     fix: Option<JsonFix<'a>>,
+    /// The paths the container gets (or, read-only, needs) writable, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    writable_paths: Vec<JsonPath<'a>>,
+    /// Of those, the ones nothing mounts yet (what `fix` adds).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    missing: Vec<&'a str>,
+    /// Image directories left read-only on purpose.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    left_read_only: Vec<JsonOmitted<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    profile: Option<&'a str>,
+    /// No profile, configuration or image data says what the image writes.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    unknown_image: bool,
+}
+
+#[derive(Serialize)]
+struct JsonPath<'a> {
+    path: &'a str,
+    /// `default`, `log-dir`, `config`, `image-config`, `profile`, `image-volume`.
+    reason: &'static str,
+    /// The reason in words, with its source (a profile's first source, where the image data
+    /// came from, the configuration's pattern).
+    detail: String,
+    /// An init container copies the image's files here first.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    copy: bool,
+}
+
+#[derive(Serialize)]
+struct JsonOmitted<'a> {
+    path: &'a str,
+    why: &'a str,
 }
 
 #[derive(Serialize)]
@@ -154,6 +189,17 @@ fn fix<'a>(id: usize, fix: &'a Fix, at: &Locator) -> JsonFix<'a> {
         })
         .collect();
     JsonFix { id, edits }
+}
+
+fn reason_key(why: &Why) -> &'static str {
+    match why {
+        Why::Tmp => "default",
+        Why::LogDir => "log-dir",
+        Why::Config => "config",
+        Why::ImageConfig(_) => "image-config",
+        Why::Profile { .. } => "profile",
+        Why::ImageVolume(_) => "image-volume",
+    }
 }
 
 pub fn verdict_name(v: Verdict) -> &'static str {
@@ -261,6 +307,20 @@ impl Emitter for Json {
                 annotation,
                 image: f.image.as_deref(),
                 fix: f.fix.map(|i| fix(i, &o.fixes[i], &at)),
+                writable_paths: f
+                    .writable
+                    .iter()
+                    .map(|n| JsonPath {
+                        path: &n.path,
+                        reason: reason_key(&n.why),
+                        detail: words::reason(&n.why),
+                        copy: n.copy,
+                    })
+                    .collect(),
+                missing: f.missing.iter().map(String::as_str).collect(),
+                left_read_only: f.omitted.iter().map(|(path, why)| JsonOmitted { path, why }).collect(),
+                profile: f.profile.as_deref(),
+                unknown_image: f.unknown_image,
             };
             write!(out, "{}\n    ", if self.findings == 0 { "" } else { "," })?;
             serde_json::to_writer(&mut *out, &finding).map_err(io::Error::other)?;
@@ -280,12 +340,13 @@ impl Emitter for Json {
             errors: t.errors,
             containers: t.counted(),
             read_only: t.read_only,
+            read_only_incomplete: t.incomplete,
             writable: t.fixable + t.refused,
             fixable: t.fixable,
             refused: t.refused,
             not_applicable: t.not_applicable,
             explicit_false: t.explicit_false,
-            ratio: t.ratio(),
+            ratio: t.ratio(summary.strict),
             threshold: summary.threshold,
             verdict: verdict_name(summary.verdict()),
         };

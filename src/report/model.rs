@@ -91,6 +91,8 @@ pub struct Tally {
     pub files: usize,
     pub changed_files: usize,
     pub read_only: usize,
+    /// Of the read-only ones, those lacking writable paths they need.
+    pub incomplete: usize,
     /// Writable and fixable (fixed, after `fix`).
     pub fixable: usize,
     pub refused: usize,
@@ -122,7 +124,10 @@ impl Tally {
         self.skipped_files += usize::from(outcome.skipped.is_some());
         for f in &outcome.findings {
             match f.status {
-                Status::ReadOnly => self.read_only += 1,
+                Status::ReadOnly => {
+                    self.read_only += 1;
+                    self.incomplete += usize::from(!f.missing.is_empty());
+                }
                 Status::Writable => self.fixable += 1,
                 Status::Refused(_) => self.refused += 1,
                 Status::NotApplicable(_) => self.not_applicable += 1,
@@ -136,9 +141,14 @@ impl Tally {
         self.read_only + self.fixable + self.refused
     }
 
+    /// Containers that pass: read-only ones, without those lacking writable paths when `strict`.
+    pub fn passing(&self, strict: bool) -> usize {
+        if strict { self.read_only - self.incomplete } else { self.read_only }
+    }
+
     /// The audit ratio, None when there is nothing to count.
-    pub fn ratio(&self) -> Option<f64> {
-        (self.counted() > 0).then(|| self.read_only as f64 / self.counted() as f64)
+    pub fn ratio(&self, strict: bool) -> Option<f64> {
+        (self.counted() > 0).then(|| self.passing(strict) as f64 / self.counted() as f64)
     }
 }
 
@@ -156,6 +166,8 @@ pub enum Verdict {
 pub struct Summary {
     pub mode: Mode,
     pub threshold: f64,
+    /// Read-only containers lacking writable paths do not pass (`--strict`).
+    pub strict: bool,
     pub tally: Tally,
     /// Standard input was one of the inputs (`fix -` prints YAML on stdout).
     pub stdin: bool,
@@ -163,7 +175,7 @@ pub struct Summary {
 
 impl Summary {
     pub fn verdict(&self) -> Verdict {
-        match self.tally.ratio() {
+        match self.tally.ratio(self.strict) {
             None => Verdict::NotApplicable,
             Some(r) if r >= self.threshold => Verdict::Pass(r),
             Some(r) => Verdict::Fail(r),

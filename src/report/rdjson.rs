@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::emitter::Emitter;
 use super::model::{FileReport, Summary};
-use super::words::{container_message, container_names, failing, fixed_by, rule, workload_detail};
+use super::words::{container_message, container_names, fixed_by, reported, rule, workload_detail};
 use crate::fix::model::Fix;
 use crate::fix::outcome::Finding;
 use crate::yaml::source::Pos;
@@ -104,7 +104,7 @@ impl Emitter for Rdjson {
     fn file(&mut self, file: &FileReport, out: &mut dyn Write, _err: &mut dyn Write) -> io::Result<()> {
         let Ok(o) = &file.result else { return Ok(()) };
         // Writable containers without a fix (refused) get a diagnostic at the container.
-        for f in o.findings.iter().filter(|f| failing(f) && f.fix.is_none()) {
+        for f in o.findings.iter().filter(|f| reported(f) && f.fix.is_none()) {
             write_line(out, &diagnostic(container_message(f), &file.path, json!({"start": position(f.pos)})))?;
         }
         let at = file.locator();

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::emitter::Emitter;
 use super::model::{FileReport, Locator, Summary};
-use super::words::{container_message, failing, fix_description, rule};
+use super::words::{container_message, fix_description, reported, rule};
 use crate::fix::outcome::Outcome;
 use crate::yaml::edit::Edit;
 
@@ -83,7 +83,7 @@ impl Emitter for Sarif {
         let Ok(o) = &file.result else { return Ok(()) };
         let location = json!({"uri": uri(&file.path)});
         let at = file.locator();
-        for f in o.findings.iter().filter(|f| failing(f)) {
+        for f in o.findings.iter().filter(|f| reported(f)) {
             let mut result = json!({
                 "ruleId": rule::ID,
                 "ruleIndex": 0,

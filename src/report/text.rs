@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use super::color;
 use super::emitter::{Emitter, Look};
 use super::model::{FileReport, Mode, Summary, Tally, Verdict};
-use super::words::{container_word, failing, workload_detail};
+use super::words::{container_word, failing, incomplete, paths_and_reasons, unknown_image_note, workload_detail};
 use crate::fix::outcome::Finding;
 use crate::k8s::status::Status;
 
@@ -93,6 +93,20 @@ fn who(f: &Finding) -> String {
     format!("{} '{}', {} '{}'", f.kind, f.name, container_word(&f.list), f.container)
 }
 
+/// What was decided for a container's writable paths, and why: indented lines below it.
+fn decisions(f: &Finding, out: &mut dyn Write) -> io::Result<()> {
+    if !f.writable.is_empty() {
+        say(out, &format!("      writable paths: {}", paths_and_reasons(f)))?;
+    }
+    for (path, why) in &f.omitted {
+        say(out, &format!("      left read-only: {path} ({why})"))?;
+    }
+    if f.unknown_image {
+        say(out, &format!("      {}", unknown_image_note(f)))?;
+    }
+    Ok(())
+}
+
 fn not_applicable_reason(f: &Finding) -> Option<String> {
     match &f.status {
         Status::NotApplicable(skip) => Some(skip.to_string()),
@@ -142,8 +156,9 @@ impl Text {
                 }
             }
             let failing: Vec<&&Finding> = group.iter().filter(|f| failing(f)).collect();
-            let Some(first) = failing.first() else { continue };
-            say(out, &format!("{}:{}: {}", file.path, first.pos, workload_detail(first)))?;
+            if let Some(first) = failing.first() {
+                say(out, &format!("{}:{}: {}", file.path, first.pos, workload_detail(first)))?;
+            }
             for f in failing {
                 let state = match &f.status {
                     Status::Refused(r) => format!("writable; not fixed automatically: {r}"),
@@ -153,6 +168,19 @@ impl Text {
                     out,
                     &format!("  {}:{}: {} '{}': {state}", file.path, f.pos, container_word(&f.list), f.container),
                 )?;
+                decisions(f, out)?;
+            }
+            for f in group.iter().filter(|f| incomplete(f)) {
+                let what = match &f.unfixed {
+                    Some(r) => format!("not fixed automatically: {r}"),
+                    None => "`kube-rofs fix` adds them".to_owned(),
+                };
+                let missing = f.missing.join(", ");
+                say(
+                    out,
+                    &format!("{}:{}: {}: read-only, but lacks writable {missing}; {what}", file.path, f.pos, who(f)),
+                )?;
+                decisions(f, out)?;
             }
         }
         Ok(())
@@ -173,6 +201,14 @@ impl Text {
         }
         let t = &summary.tally;
         writeln!(out, "{} of {} containers use read-only root filesystem.", t.read_only, t.counted())?;
+        if t.incomplete > 0 {
+            writeln!(
+                out,
+                "{} of them {} writable paths they need (listed above): they may fail to start.",
+                t.incomplete,
+                if t.incomplete == 1 { "lacks" } else { "lack" }
+            )?;
+        }
         if t.errors > 0 {
             // On standard output too: the verdict must not read as complete without them.
             writeln!(

@@ -1,6 +1,7 @@
 //! The sentences every format shares: the rule's names and texts, and how a workload or a
 //! container is described.
 
+use crate::fix::model::Why;
 use crate::fix::outcome::{Finding, Outcome};
 use crate::k8s::status::Status;
 
@@ -30,20 +31,66 @@ pub fn workload_detail(f: &Finding) -> String {
     )
 }
 
-/// The message for one failing container (writable, fixable or not).
+/// The message for one reported container: writable (fixable or not), or read-only but
+/// lacking writable paths it needs.
 pub fn container_message(f: &Finding) -> String {
     let word = container_word(&f.list);
-    let mut m = format!(
-        "{} {}{} '{}' has a writable root filesystem.",
-        workload_detail(f),
-        word[..1].to_uppercase(),
-        &word[1..],
-        f.container
-    );
-    if let Status::Refused(reason) = &f.status {
-        m.push_str(&format!(" Not fixed automatically: {reason}."));
+    let who = format!("{}{} '{}'", word[..1].to_uppercase(), &word[1..], f.container);
+    if incomplete(f) {
+        let mut m = format!(
+            "{} '{}': {who} has a read-only root filesystem but no writable {}; it may fail to start.",
+            f.kind,
+            f.name,
+            f.missing.join(", ")
+        );
+        if let Some(reason) = &f.unfixed {
+            m.push_str(&format!(" Not fixed automatically: {reason}."));
+        }
+        return m;
+    }
+    let mut m = format!("{} {who} has a writable root filesystem.", workload_detail(f));
+    match &f.status {
+        Status::Refused(reason) => m.push_str(&format!(" Not fixed automatically: {reason}.")),
+        _ if !f.writable.is_empty() => m.push_str(&format!(" Writable paths it gets: {}.", paths_and_reasons(f))),
+        _ => {}
     }
     m
+}
+
+/// Why a path is writable, in words.
+pub fn reason(why: &Why) -> String {
+    match why {
+        Why::Tmp => "default".to_owned(),
+        Why::LogDir => "log directory".to_owned(),
+        Why::Config => "configuration writablePaths".to_owned(),
+        Why::ImageConfig(pattern) => format!("configuration imageWritablePaths '{pattern}'"),
+        Why::Profile { name, source } => format!("image profile {name}, {source}"),
+        Why::ImageVolume(source) => format!("image VOLUME, {source}"),
+    }
+}
+
+/// `/tmp (default); /var/cache/nginx, /var/run (image profile nginx, https://...)`: the
+/// container's writable paths, grouped by reason, copied directories marked.
+pub fn paths_and_reasons(f: &Finding) -> String {
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for n in &f.writable {
+        let path = if n.copy { format!("{} (copied from the image first)", n.path) } else { n.path.clone() };
+        let why = reason(&n.why);
+        match groups.last_mut() {
+            Some((w, paths)) if *w == why => paths.push(path),
+            _ => groups.push((why, vec![path])),
+        }
+    }
+    let groups: Vec<String> = groups.into_iter().map(|(why, paths)| format!("{} ({why})", paths.join(", "))).collect();
+    groups.join("; ")
+}
+
+/// The note for an image nothing describes.
+pub fn unknown_image_note(f: &Finding) -> String {
+    format!(
+        "unknown image {}: only /tmp and the log directory; run it once with a read-only root before merging",
+        f.image.as_deref().unwrap_or("(none)")
+    )
 }
 
 pub fn container_word(list: &str) -> &'static str {
@@ -59,6 +106,16 @@ pub fn container_word(list: &str) -> &'static str {
 /// Not read-only and counted: what the audit reports as failing.
 pub fn failing(f: &Finding) -> bool {
     matches!(f.status, Status::Writable | Status::Refused(_))
+}
+
+/// Read-only, but lacking writable paths it needs.
+pub fn incomplete(f: &Finding) -> bool {
+    f.status == Status::ReadOnly && !f.missing.is_empty()
+}
+
+/// Reported by every format: failing or incomplete.
+pub fn reported(f: &Finding) -> bool {
+    failing(f) || incomplete(f)
 }
 
 /// The findings fix number `i` of a file fixes, in file order.

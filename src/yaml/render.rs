@@ -146,9 +146,12 @@ fn plain_safe(s: &str) -> bool {
         s.to_ascii_lowercase().as_str(),
         "" | "~" | "null" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | ".nan" | ".inf" | "-.inf"
     );
+    // `:` and `@` inside a word (image references: `nginx:1.27`, `app@sha256:...`) read back
+    // the same; a `:` at the end would start a mapping.
     !special
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-'))
-        && !s.starts_with(['-', '.'])
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | ':' | '@'))
+        && !s.starts_with(['-', '.', ':', '@'])
+        && !s.ends_with(':')
         && s.parse::<f64>().is_err()
         && !s.starts_with(|c: char| c.is_ascii_digit())
 }
@@ -193,5 +196,8 @@ mod tests {
         assert_eq!(w.scalar("on"), "\"on\"");
         assert_eq!(w.scalar("1e3"), "\"1e3\"");
         assert_eq!(w.scalar("/a b: c"), "\"/a b: c\"");
+        assert_eq!(w.scalar("bitnami/nginx:1.27"), "bitnami/nginx:1.27");
+        assert_eq!(w.scalar("app@sha256:0123"), "app@sha256:0123");
+        assert_eq!(w.scalar("key:"), "\"key:\"");
     }
 }

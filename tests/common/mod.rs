@@ -49,7 +49,7 @@ pub fn docs(bytes: &[u8]) -> Option<Vec<Value>> {
     load_all(text.strip_prefix('\u{feff}').unwrap_or(text)).ok()
 }
 
-const ADDED_KEYS: &[&str] = &["securityContext", "readOnlyRootFilesystem", "volumeMounts", "volumes"];
+const ADDED_KEYS: &[&str] = &["securityContext", "readOnlyRootFilesystem", "volumeMounts", "volumes", "initContainers"];
 
 /// An independent semantic check of a fix: everything in `before` is still in `after` with the
 /// same value, and all `after` adds is readOnlyRootFilesystem/securityContext keys, mounts and
@@ -72,7 +72,8 @@ pub fn only_additions(before: &Value, after: &Value, key: &str, flip_false: bool
             Ok(())
         }
         (Value::Sequence(b), Value::Sequence(a)) => {
-            if a.len() < b.len() || (a.len() > b.len() && !matches!(key, "volumeMounts" | "volumes")) {
+            if a.len() < b.len() || (a.len() > b.len() && !matches!(key, "volumeMounts" | "volumes" | "initContainers"))
+            {
                 return Err(format!("{path}: {} items became {}", b.len(), a.len()));
             }
             for (i, (v, w)) in b.iter().zip(a).enumerate() {
@@ -107,7 +108,8 @@ pub fn show_diff(expected: &[u8], got: &[u8]) -> String {
     similar::TextDiff::from_lines(&a, &b).unified_diff().context_radius(3).header("expected", "got").to_string()
 }
 
-/// A Deployment whose only container has a writable root filesystem.
+/// A Deployment whose only container has a writable root filesystem (an image without a
+/// profile: it gets /tmp and the default log directory).
 pub const WRITABLE: &str = "\
 apiVersion: apps/v1
 kind: Deployment
@@ -118,10 +120,11 @@ spec:
     spec:
       containers:
       - name: app
-        image: nginx
+        image: example/web:1.0
 ";
 
-/// A Pod whose only container is already read-only.
+/// A Pod whose only container is already read-only and needs nothing writable (its image's
+/// profile says it writes nothing).
 pub const READ_ONLY: &str = "\
 apiVersion: v1
 kind: Pod
@@ -130,7 +133,7 @@ metadata:
 spec:
   containers:
   - name: c
-    image: nginx
+    image: registry.k8s.io/coredns/coredns:v1.11.1
     securityContext:
       readOnlyRootFilesystem: true
 ";

@@ -51,7 +51,7 @@ metadata:
 spec:
   containers:
   - name: c
-    image: nginx
+    image: registry.k8s.io/coredns/coredns:v1.11.1
     securityContext:
       readOnlyRootFilesystem: true
 "

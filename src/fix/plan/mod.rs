@@ -5,6 +5,7 @@
 //! refuses nodes whose text cannot be edited exactly; `text` turns an addition into text edits
 //! in the style of the neighbouring lines (`style` measures that style).
 pub(crate) mod guard;
+pub(crate) mod needs;
 pub(crate) mod pod;
 pub(crate) mod style;
 pub(crate) mod text;

@@ -1,7 +1,7 @@
 //! Volume names for the writable paths of one pod: reuse an existing `emptyDir` mounted at the
 //! path, else a fresh name no volume uses.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::k8s::status::Refusal;
 use crate::k8s::workload::PodSpec;
@@ -68,7 +68,10 @@ impl Volumes {
                 taken.insert(name.to_owned());
             }
         }
-        let mut reuse = HashMap::new();
+        // Every path each emptyDir is mounted at, by any container of the pod. A volume is
+        // reused for a path only when that is its one mount path: a volume another container
+        // mounts elsewhere (say as a web root) must not become this container's /tmp.
+        let mut mounted_at: BTreeMap<String, HashSet<String>> = BTreeMap::new();
         for c in &pod.containers {
             for m in c.node.get("volumeMounts").and_then(Node::items).unwrap_or_default() {
                 let (Some(name), Some(path)) =
@@ -76,9 +79,13 @@ impl Volumes {
                 else {
                     continue;
                 };
-                if empty_dirs.contains(name) {
-                    reuse.entry(norm(path)).or_insert_with(|| name.to_owned());
-                }
+                mounted_at.entry(name.to_owned()).or_default().insert(norm(path));
+            }
+        }
+        let mut reuse = HashMap::new();
+        for (name, paths) in mounted_at.into_iter().filter(|(n, _)| empty_dirs.contains(n)) {
+            if let [path] = paths.into_iter().collect::<Vec<_>>().as_slice() {
+                reuse.entry(path.clone()).or_insert(name);
             }
         }
         Ok(Volumes { taken, reuse, fresh: HashMap::new() })
