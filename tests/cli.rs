@@ -227,7 +227,7 @@ cases! {
         files: &[("ro.yaml", READ_ONLY)],
         args: &["check"],
         code: 0,
-        stdout: &[Is("1 of 1 containers use read-only root filesystem.\n\
+        stdout: &[Is("1 of 1 container uses read-only root filesystem.\n\
                       PASS: 100% >= 80% threshold.\n")],
     }
 
@@ -251,7 +251,7 @@ cases! {
         code: 2,
         stderr: &[Has("bad.yaml:2:4: error: invalid YAML: ")],
         // The valid file is still counted.
-        stdout: &[Has("1 of 1 containers use read-only root filesystem.")],
+        stdout: &[Has("1 of 1 container uses read-only root filesystem.")],
     }
 
     check_exits_2_on_a_missing_path {
@@ -318,26 +318,27 @@ cases! {
         args: &["check"],
         code: 0,
         stdout: &[Is("0 of 0 containers use read-only root filesystem.\n\
-                      N/A: no workloads with containers to check.\n")],
+                      N/A: no containers found in 1 file; nothing was checked against the threshold.\n")],
     }
 
     check_on_an_empty_directory_is_not_applicable_exit_0 {
         args: &["check"],
         code: 0,
-        stdout: &[Ends("N/A: no workloads with containers to check.\n")],
+        stdout: &[Ends("N/A: no containers found in 0 files; nothing was checked against the threshold.\n")],
     }
 
-    check_excludes_stateful_images_and_explicit_false_from_the_ratio {
+    check_counts_explicit_false_and_excludes_stateful_images {
         files: &[("p.yaml", STATEFUL_AND_FALSE)],
         args: &["check"],
-        code: 0,
+        // The explicit `false` is a writable container: 1 of 2 read-only is below 80%.
+        code: 1,
         stdout: &[
-            Has("Not applicable (2, excluded from the ratio):\n\
+            Has("p.yaml:9:5: container 'opt': writable, readOnlyRootFilesystem: false; `kube-rofs fix` leaves it \
+                 alone unless --fix-explicit-false; if it must write, exempt it on purpose with the annotation \
+                 kube-rofs.io/skip: \"<reason>\"\n"),
+            Has("Not applicable (1, excluded from the ratio):\n\
                  \x20 p.yaml:7:5: Pod 'p', container 'db': database/stateful image postgres:16 (matches postgres)\n\
-                 \x20 p.yaml:9:5: Pod 'p', container 'opt': explicit readOnlyRootFilesystem: false \
-                 (intentional opt-out; --fix-explicit-false flips it)\n\
-                 1 of 1 containers use read-only root filesystem.\n"),
-            Has("p.yaml:9:5: Pod 'p', container 'opt': explicit readOnlyRootFilesystem: false"),
+                 1 of 2 containers use read-only root filesystem.\n"),
         ],
     }
 
@@ -359,7 +360,7 @@ cases! {
                     \x20     writable paths: /tmp (default); /var/log/app (log directory)\n\
                     \x20     unknown image example/web:1.0: only /tmp and the log directory; run it once with a read-only root \
                     before merging\n\
-                    0 of 1 containers use read-only root filesystem.\n"),
+                    0 of 1 container uses read-only root filesystem.\n"),
             Ends("FAIL: 0% < 80% threshold.\n"),
         ],
     }
@@ -377,7 +378,7 @@ cases! {
         code: 0,
         stdout: &[
             Has("Not applicable (1, excluded from the ratio):\n"),
-            Ends("N/A: no workloads with containers to check.\n"),
+            Ends("N/A: the one container found is not applicable; nothing was checked against the threshold.\n"),
         ],
     }
 
@@ -392,7 +393,7 @@ cases! {
         files: &[("w.yaml", &WRITABLE.replace("image: example/web:1.0", "image: postgres:16"))],
         args: &["check", "--no-default-stateful-images"],
         code: 1,
-        stdout: &[Has("0 of 1 containers use read-only root filesystem.")],
+        stdout: &[Has("0 of 1 container uses read-only root filesystem.")],
     }
 
     standard_input_over_max_file_size_is_an_error {
@@ -412,7 +413,7 @@ cases! {
         args: &["diff"],
         code: 0,
         stdout: &[Is("")],
-        stderr: &[Has("kube-rofs: 0 containers to fix in 0 of 1 files; 1 already read-only,")],
+        stderr: &[Has("kube-rofs: 0 containers to fix in 0 of 1 file; 1 already read-only,")],
     }
 
     diff_exits_1_with_a_unified_diff_and_leaves_files_alone {
@@ -424,7 +425,7 @@ cases! {
             Has("+        securityContext:\n+          readOnlyRootFilesystem: true\n"),
             Lacks("ro.yaml"),
         ],
-        stderr: &[Has("kube-rofs: 1 containers to fix in 1 of 2 files;")],
+        stderr: &[Has("kube-rofs: 1 container to fix in 1 of 2 files;")],
         after: &[("sub/w.yaml", Is(WRITABLE))],
     }
 
@@ -441,7 +442,7 @@ cases! {
         stdin: Some(WRITABLE.as_bytes()),
         code: 1,
         stdout: &[Starts("--- a/-\n+++ b/-\n@@ ")],
-        stderr: &[Has("kube-rofs: 1 containers to fix in 1 of 1 files;")],
+        stderr: &[Has("kube-rofs: 1 container to fix in 1 of 1 file;")],
     }
 
     diff_reports_helm_template_skipped_and_exits_0_when_nothing_else_changes {
@@ -453,7 +454,7 @@ cases! {
             // Not in a chart (no Chart.yaml above): no `helm template` advice (hardening 14).
             Has("templates/pod.yaml: skipped: Go template (`{{ ... }}`), not YAML until rendered"),
             Lacks("helm template"),
-            Has(" 1 files skipped, 0 errors."),
+            Has(" 1 file skipped, 0 errors."),
             Lacks("error:"),
         ],
     }
@@ -466,7 +467,7 @@ cases! {
         files: &[("w.yaml", WRITABLE), ("ro.yaml", READ_ONLY)],
         args: &["fix", "--no-log-dir"],
         code: 0,
-        stdout: &[Is("kube-rofs: fixed 1 containers in 1 of 2 files; 1 already read-only, 0 not applicable, \
+        stdout: &[Is("kube-rofs: fixed 1 container in 1 of 2 files; 1 already read-only, 0 not applicable, \
                       0 explicit false, 0 refused, 0 files skipped, 0 errors.\n")],
         after: &[("w.yaml", Is(WRITABLE_FIXED_NO_LOG_DIR)), ("ro.yaml", Is(READ_ONLY))],
     }
@@ -542,7 +543,7 @@ cases! {
             ("a.yaml", Is(WRITABLE_FIXED_NO_LOG_DIR)),
             ("z/c.yaml", Is(WRITABLE_FIXED_NO_LOG_DIR)),
         ],
-        stdout: &[Starts("kube-rofs: fixed 2 containers in 2 of 2 files;"), Ends(" 1 errors.\n")],
+        stdout: &[Starts("kube-rofs: fixed 2 containers in 2 of 2 files;"), Ends(" 1 error.\n")],
     }
 
     fix_stdin_writes_yaml_to_stdout_and_summary_to_stderr {
@@ -550,7 +551,7 @@ cases! {
         stdin: Some(WRITABLE.as_bytes()),
         code: 0,
         stdout: &[Is(WRITABLE_FIXED_NO_LOG_DIR)],
-        stderr: &[Starts("kube-rofs: fixed 1 containers in 1 of 1 files;")],
+        stderr: &[Starts("kube-rofs: fixed 1 container in 1 of 1 file;")],
         // Nothing written to disk.
         tree: Some(&[]),
     }
@@ -560,7 +561,7 @@ cases! {
         stdin: Some(READ_ONLY.as_bytes()),
         code: 0,
         stdout: &[Is(READ_ONLY)],
-        stderr: &[Starts("kube-rofs: fixed 0 containers in 0 of 1 files;")],
+        stderr: &[Starts("kube-rofs: fixed 0 containers in 0 of 1 file;")],
     }
 
     fix_stdin_with_invalid_yaml_exits_2_and_prints_no_yaml {
@@ -575,7 +576,7 @@ cases! {
         files: &[("w.yaml", WRITABLE), (".git/hooks/w.yaml", WRITABLE), (".github/workflows/w.yml", WRITABLE)],
         args: &["fix"],
         code: 0,
-        stdout: &[Starts("kube-rofs: fixed 1 containers in 1 of 1 files;")],
+        stdout: &[Starts("kube-rofs: fixed 1 container in 1 of 1 file;")],
         after: &[
             (".git/hooks/w.yaml", Is(WRITABLE)),
             (".github/workflows/w.yml", Is(WRITABLE)),
@@ -603,7 +604,7 @@ cases! {
         args: &["fix"],
         code: 0,
         stderr: &[Has("chart/templates/pod.yaml: skipped: Go template"), Lacks("helm template")],
-        stdout: &[Has(" 1 files skipped, 0 errors.")],
+        stdout: &[Has(" 1 file skipped, 0 errors.")],
         after: &[("chart/templates/pod.yaml", Is(HELM))],
     }
 
@@ -658,7 +659,7 @@ cases! {
         setup: Some(&|dir| symlink("../elsewhere", dir.join("repo/linked")).unwrap()),
         args: &["fix", "repo"],
         code: 0,
-        stdout: &[Has("in 0 of 1 files")],
+        stdout: &[Has("in 0 of 1 file")],
         after: &[("elsewhere/w.yaml", Is(WRITABLE))],
     }
 
@@ -666,7 +667,7 @@ cases! {
         files: &[("d.yaml", WRITABLE)],
         args: &["fix", "--no-log-dir", "d.yaml", "./d.yaml"],
         code: 0,
-        stdout: &[Has("fixed 1 containers in 1 of 1 files")],
+        stdout: &[Has("fixed 1 container in 1 of 1 file")],
         after: &[("d.yaml", Is(WRITABLE_FIXED_NO_LOG_DIR))],
     }
 

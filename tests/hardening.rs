@@ -100,7 +100,7 @@ fn a_fifo_named_on_the_command_line_is_skipped_not_read() {
     let (code, stdout, stderr) = run_within(dir.path(), &["fix", "f.yaml", "ok.yaml"], Duration::from_secs(30));
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("f.yaml: skipped: a FIFO, not a regular file; not read"), "{stderr}");
-    assert!(stdout.contains("fixed 1 containers in 1 of 2 files;"), "{stdout}");
+    assert!(stdout.contains("fixed 1 container in 1 of 2 files;"), "{stdout}");
     assert!(read_str(dir.path(), "ok.yaml").contains("readOnlyRootFilesystem: true"));
 }
 
@@ -169,7 +169,7 @@ fn a_duplicate_key_on_the_read_path_never_passes() {
                  securityContext:\n      readOnlyRootFilesystem: true\n      readOnlyRootFilesystem: false\n";
     let dir = dir_with(&[("p.yaml", twice)]);
     let r = kube_rofs(dir.path(), &["check", "--threshold", "0%", "p.yaml"]);
-    assert!(r.stdout.contains("0 of 1 containers use read-only root filesystem."), "{}", r.stdout);
+    assert!(r.stdout.contains("0 of 1 container uses read-only root filesystem."), "{}", r.stdout);
     assert!(r.stdout.contains("securityContext has the key `readOnlyRootFilesystem` twice"), "{}", r.stdout);
     let r = kube_rofs(dir.path(), &["check", "p.yaml"]);
     assert_eq!(r.code, 1, "{}", r.stdout);
@@ -202,7 +202,7 @@ fn a_failed_write_is_not_counted_as_fixed() {
     let r = kube_rofs(dir.path(), &["fix", "w.yaml"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("w.yaml: error: read-only"), "{}", r.stderr);
-    assert!(r.stdout.contains("fixed 0 containers in 0 of 1 files;"), "{}", r.stdout);
+    assert!(r.stdout.contains("fixed 0 containers in 0 of 1 file;"), "{}", r.stdout);
     let json = kube_rofs(dir.path(), &["fix", "--format", "json", "w.yaml"]);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(v["summary"]["files_changed"], 0, "{}", json.stdout);
@@ -225,7 +225,7 @@ fn configuration_above_the_repository_is_not_used() {
     std::fs::create_dir(dir.path().join("repo/.git")).unwrap();
     let r = kube_rofs(&dir.path().join("repo"), &["check", "w.yaml"]);
     assert_eq!(r.code, 1, "the outside file made a writable container not applicable:\n{}", r.stdout);
-    assert!(r.stdout.contains("0 of 1 containers"), "{}", r.stdout);
+    assert!(r.stdout.contains("0 of 1 container uses"), "{}", r.stdout);
 }
 
 #[test]

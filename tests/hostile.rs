@@ -51,7 +51,7 @@ fn empty_comment_only_and_marker_only_files_are_skipped() {
         let r = kube_rofs(dir.path(), &["fix", "."]);
         assert_eq!(r.code, 0, "{name}: {}", r.stderr);
         assert!(r.stderr.contains(&format!("{name}: skipped: no YAML content")), "{name}: {}", r.stderr);
-        assert!(r.stdout.contains("1 files skipped, 0 errors"), "{name}: {}", r.stdout);
+        assert!(r.stdout.contains("1 file skipped, 0 errors"), "{name}: {}", r.stdout);
         assert_eq!(read(dir.path(), name), bytes, "{name} was modified");
         assert!(read_str(dir.path(), "valid.yaml").contains("readOnlyRootFilesystem: true"));
     }

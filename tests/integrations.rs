@@ -231,15 +231,15 @@ fn verbose_lists_every_file_on_standard_error() {
         listed,
         [
             "bad.yaml: error",
-            "ro.yaml: nothing to fix (1 containers: 1 read-only, 0 to fix, 0 refused, 0 not applicable, 0 explicit false)",
-            "w.yaml: would change (1 containers: 0 read-only, 1 to fix, 0 refused, 0 not applicable, 0 explicit false)",
+            "ro.yaml: nothing to fix (1 container: 1 read-only, 0 to fix, 0 refused, 0 not applicable, 0 explicit false)",
+            "w.yaml: would change (1 container: 0 read-only, 1 to fix, 0 refused, 0 not applicable, 0 explicit false)",
         ],
         "{}",
         r.stderr
     );
     let r = kube_rofs(dir.path(), &["fix", "-v", "w.yaml"]);
     assert_eq!(r.code, 0);
-    assert!(r.stderr.starts_with("w.yaml: fixed (1 containers: 0 read-only, 1 fixed,"), "{}", r.stderr);
+    assert!(r.stderr.starts_with("w.yaml: fixed (1 container: 0 read-only, 1 fixed,"), "{}", r.stderr);
 }
 
 // ---------------------------------------------------------------- progress

@@ -1310,9 +1310,10 @@ fn check(input: &[u8], expect: &BTreeMap<String, Expect>, o: &Opts) -> Result<()
     for (name, e) in expect {
         let status = found.get(name.as_str()).ok_or(format!("container {name} not found"))?;
         let ok = match status {
-            Status::NotApplicable(_) => e.not_applicable && e.ro != Some(true) && (e.ro != Some(false) || o.flip_false),
+            // Opt-outs and stateful images come before an explicit `false`.
+            Status::NotApplicable(_) => e.not_applicable && e.ro != Some(true),
             Status::ReadOnly => e.ro == Some(true),
-            Status::ExplicitFalse => e.ro == Some(false) && !o.flip_false,
+            Status::ExplicitFalse => e.ro == Some(false) && !o.flip_false && !e.not_applicable,
             Status::Writable => !e.not_applicable && (e.ro.is_none() || (e.ro == Some(false) && o.flip_false)),
             Status::Refused(_) => false,
         };

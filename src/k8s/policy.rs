@@ -68,6 +68,18 @@ fn opt_out(key: &str, value: &str) -> Option<Skip> {
     }
 }
 
+/// kubeaudit's override labels on a pod template: one container
+/// (`container.kubeaudit.io/<name>.allow-read-only-root-filesystem-false`) or all of them
+/// (`kubeaudit.io/allow-read-only-root-filesystem-false`); the value is the reason.
+pub const KUBEAUDIT_ALL: &str = "kubeaudit.io/allow-read-only-root-filesystem-false";
+const KUBEAUDIT_ONE: (&str, &str) = ("container.kubeaudit.io/", ".allow-read-only-root-filesystem-false");
+
+fn label_opt_out(key: &str, value: &str, container: &str) -> Option<Skip> {
+    let one = key.strip_prefix(KUBEAUDIT_ONE.0).and_then(|k| k.strip_suffix(KUBEAUDIT_ONE.1));
+    (key == KUBEAUDIT_ALL || one == Some(container))
+        .then(|| Skip::Label { key: key.to_owned(), value: value.to_owned() })
+}
+
 #[derive(Debug, Clone)]
 pub struct Policy {
     /// Images treated as stateful besides the built-in signals (`--stateful-image`).
@@ -160,19 +172,26 @@ impl Policy {
             (Flag::Absent, Some(template)) => flag(doc, template),
             (own, _) => own,
         };
-        match flag {
+        let explicit_false = match flag {
             Flag::True => return Status::ReadOnly,
-            Flag::False if !self.fix_explicit_false => return Status::ExplicitFalse,
             Flag::Other(v) => return Status::Refused(Refusal::NotBoolean(v)),
             Flag::Twice(what, key) => return Status::Refused(Refusal::DuplicateKey(what, key.to_owned())),
-            Flag::False | Flag::Absent => {}
-        }
-
+            Flag::False => !self.fix_explicit_false,
+            Flag::Absent => false,
+        };
+        // Opt-outs and stateful images first: a database that says `false` on purpose is not
+        // applicable, not a writable container that counts against the ratio.
         if let Some(reason) = pod.annotations.iter().find_map(|(k, v)| opt_out(k, v)) {
+            return Status::NotApplicable(reason);
+        }
+        if let Some(reason) = pod.labels.iter().find_map(|(k, v)| label_opt_out(k, v, &c.name)) {
             return Status::NotApplicable(reason);
         }
         if let Some(skip) = self.stateful(doc, pod, c) {
             return Status::NotApplicable(skip);
+        }
+        if explicit_false {
+            return Status::ExplicitFalse;
         }
         if let Some(reason) = c.refuse {
             return Status::Refused(Refusal::ByKind(reason.to_owned()));

@@ -9,7 +9,8 @@ pub enum Status {
     ReadOnly,
     /// Writable and fixable (or fixed, after `fix`).
     Writable,
-    /// `readOnlyRootFilesystem: false`, written on purpose; left alone unless asked.
+    /// `readOnlyRootFilesystem: false`: writable, and counted so; `fix` leaves it alone unless
+    /// asked (`--fix-explicit-false`). Exempt it on purpose with `kube-rofs.io/skip`.
     ExplicitFalse,
     /// Opt-out annotation or stateful image; excluded from the ratio.
     NotApplicable(Skip),
@@ -20,7 +21,7 @@ pub enum Status {
 impl Status {
     /// Counted in the denominator of the audit ratio.
     pub fn counts(&self) -> bool {
-        matches!(self, Status::ReadOnly | Status::Writable | Status::Refused(_))
+        matches!(self, Status::ReadOnly | Status::Writable | Status::Refused(_) | Status::ExplicitFalse)
     }
 }
 
@@ -29,6 +30,8 @@ impl Status {
 pub enum Skip {
     /// An opt-out annotation on the workload or a pod template.
     Annotation { key: String, value: String },
+    /// An opt-out label on the workload or a pod template (kubeaudit's overrides).
+    Label { key: String, value: String },
     /// A database or other stateful image that needs a writable root.
     Image { image: String, pattern: String },
     /// Another sign of a database or store: a server variable, a port, a volume claim template.
@@ -43,6 +46,7 @@ impl fmt::Display for Skip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Skip::Annotation { key, value } => write!(f, "opt-out annotation {key}: {value:?}"),
+            Skip::Label { key, value } => write!(f, "opt-out label {key}: {value:?}"),
             Skip::Image { image, pattern } => write!(f, "database/stateful image {image} (matches {pattern})"),
             Skip::Stateful { signal } => write!(f, "database/stateful: {signal}"),
             Skip::Windows => f.write_str(

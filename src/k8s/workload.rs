@@ -29,6 +29,8 @@ pub struct PodSpec<'t> {
     pub volumes_key: String,
     /// `metadata.annotations` of the object and of every template on the way to the spec.
     pub annotations: Vec<(String, String)>,
+    /// `metadata.labels` of the same (kubeaudit's overrides are labels).
+    pub labels: Vec<(String, String)>,
     pub containers: Vec<Container<'t>>,
     /// What the kind's controller adds to every pod.
     pub provides: &'t Provides,
@@ -326,13 +328,16 @@ fn unit<'t>(
     volumes_key: String,
     containers: Vec<Container<'t>>,
 ) -> PodSpec<'t> {
-    // Annotations of the object and of every template on the way (not of the spec itself).
-    let annotations = spec.chain[..spec.chain.len().saturating_sub(1)]
-        .iter()
-        .filter_map(|m| m.get("metadata")?.get("annotations")?.entries())
-        .flatten()
-        .filter_map(|e| Some((e.key.as_str()?.to_owned(), e.value.as_str().unwrap_or("").to_owned())))
-        .collect();
+    // Annotations and labels of the object and of every template on the way (not of the spec).
+    let metadata = |what: &str| -> Vec<(String, String)> {
+        spec.chain[..spec.chain.len().saturating_sub(1)]
+            .iter()
+            .filter_map(|m| m.get("metadata")?.get(what)?.entries())
+            .flatten()
+            .filter_map(|e| Some((e.key.as_str()?.to_owned(), e.value.as_str().unwrap_or("").to_owned())))
+            .collect()
+    };
+    let (annotations, labels) = (metadata("annotations"), metadata("labels"));
     PodSpec {
         doc: meta.doc,
         kind: meta.kind.clone(),
@@ -344,6 +349,7 @@ fn unit<'t>(
         path: spec.path,
         volumes_key,
         annotations,
+        labels,
         containers,
         provides: &entry.provides,
         pod_spec: false,

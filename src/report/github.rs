@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use super::emitter::Emitter;
 use super::escape::shown;
 use super::model::{FileReport, Summary, Verdict};
-use super::words::{container_message, reported};
+use super::words::{container_message, headline, not_applicable_verdict, reported};
 
 /// Escape a workflow command's message (GitHub's rules: `%`, CR and LF as `%25`, `%0D`,
 /// `%0A`), after every other control character is shown visibly: an escape sequence in a
@@ -41,7 +41,7 @@ impl Emitter for Github {
 
     fn finish(&mut self, report: &Summary, out: &mut dyn Write, _err: &mut dyn Write) -> io::Result<()> {
         let t = &report.tally;
-        let summary = format!("{} of {} containers use read-only root filesystem.", t.read_only, t.counted());
+        let summary = headline(t.passing(report.strict), t.counted());
         writeln!(out, "{summary}")?;
         let pct = |x: f64| format!("{:.0}%", x * 100.0);
         match report.verdict() {
@@ -54,7 +54,7 @@ impl Emitter for Github {
                     data(&format!("{summary} Below the {} threshold.", pct(report.threshold)))
                 )
             }
-            Verdict::NotApplicable => writeln!(out, "N/A: no workloads with containers to check."),
+            Verdict::NotApplicable => writeln!(out, "{}", not_applicable_verdict(t)),
         }
     }
 }

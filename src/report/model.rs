@@ -136,9 +136,10 @@ impl Tally {
         }
     }
 
-    /// Containers counted by the audit ratio (not-applicable ones and explicit opt-outs excluded).
+    /// Containers counted by the audit ratio: all but the not applicable ones. An explicit
+    /// `readOnlyRootFilesystem: false` is a writable container and counts.
     pub fn counted(&self) -> usize {
-        self.read_only + self.fixable + self.refused
+        self.read_only + self.fixable + self.refused + self.explicit_false
     }
 
     /// Containers that pass: read-only ones, without those lacking writable paths when `strict`.

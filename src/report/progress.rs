@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::model::{FileReport, Mode, Tally};
+use super::words::count;
 
 /// `--quiet`, default, `--verbose`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -85,14 +86,16 @@ pub fn verbose_line(mode: Mode, file: &FileReport) -> String {
         (_, _, Some(_)) => "not written",
         (Mode::Fix, true, None) => "fixed",
         (Mode::Fix, false, None) => "unchanged",
-        (_, true, None) => "would change",
-        (_, false, None) => "nothing to fix",
+        (Mode::Diff, true, None) => "would change",
+        (Mode::Diff, false, None) => "nothing to fix",
+        (Mode::Check, _, None) if t.counted() > t.read_only => "not all read-only",
+        (Mode::Check, _, None) => "read-only",
     };
     let fixable = if mode == Mode::Fix { "fixed" } else { "to fix" };
     format!(
-        "{}: {what} ({} containers: {} read-only, {} {fixable}, {} refused, {} not applicable, {} explicit false)",
+        "{}: {what} ({}: {} read-only, {} {fixable}, {} refused, {} not applicable, {} explicit false)",
         file.path,
-        t.read_only + t.fixable + t.refused + t.not_applicable + t.explicit_false,
+        count(t.read_only + t.fixable + t.refused + t.not_applicable + t.explicit_false, "container"),
         t.read_only,
         t.fixable,
         t.refused,

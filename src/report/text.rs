@@ -6,7 +6,10 @@ use std::io::{self, Write};
 use super::color;
 use super::emitter::{Emitter, Look};
 use super::model::{FileReport, Mode, Summary, Tally, Verdict};
-use super::words::{container_word, failing, incomplete, paths_and_reasons, unknown_image_note, workload_detail};
+use super::words::{
+    EXPLICIT_FALSE_HINT, container_word, count, failing, headline, incomplete, not_applicable_verdict,
+    paths_and_reasons, unknown_image_note, workload_detail,
+};
 use crate::fix::outcome::Finding;
 use crate::k8s::status::Status;
 
@@ -56,18 +59,18 @@ impl Emitter for Text {
             Mode::Check => self.check_summary(summary, out),
             Mode::Diff => writeln!(
                 err,
-                "kube-rofs: {} containers to fix in {} of {} files; {}",
-                t.fixable,
+                "kube-rofs: {} to fix in {} of {}; {}",
+                count(t.fixable, "container"),
                 t.changed_files,
-                t.files,
+                count(t.files, "file"),
                 rest(t)
             ),
             Mode::Fix => {
                 let line = format!(
-                    "kube-rofs: fixed {} containers in {} of {} files; {}",
-                    t.fixable,
+                    "kube-rofs: fixed {} in {} of {}; {}",
+                    count(t.fixable, "container"),
                     t.changed_files,
-                    t.files,
+                    count(t.files, "file"),
                     rest(t)
                 );
                 // With `fix -` standard output carries the YAML.
@@ -84,8 +87,13 @@ fn files(n: usize) -> String {
 
 fn rest(t: &Tally) -> String {
     format!(
-        "{} already read-only, {} not applicable, {} explicit false, {} refused, {} files skipped, {} errors.",
-        t.read_only, t.not_applicable, t.explicit_false, t.refused, t.skipped_files, t.errors
+        "{} already read-only, {} not applicable, {} explicit false, {} refused, {} skipped, {}.",
+        t.read_only,
+        t.not_applicable,
+        t.explicit_false,
+        t.refused,
+        count(t.skipped_files, "file"),
+        count(t.errors, "error")
     )
 }
 
@@ -110,9 +118,6 @@ fn decisions(f: &Finding, out: &mut dyn Write) -> io::Result<()> {
 fn not_applicable_reason(f: &Finding) -> Option<String> {
     match &f.status {
         Status::NotApplicable(skip) => Some(skip.to_string()),
-        Status::ExplicitFalse => {
-            Some("explicit readOnlyRootFilesystem: false (intentional opt-out; --fix-explicit-false flips it)".into())
-        }
         _ => None,
     }
 }
@@ -129,6 +134,15 @@ fn notes(file: &FileReport, err: &mut dyn Write) -> io::Result<()> {
     for f in &o.findings {
         match (&f.status, not_applicable_reason(f)) {
             (Status::Refused(r), _) => say(err, &format!("{}:{}: {}: not fixed: {r}", file.path, f.pos, who(f)))?,
+            (Status::ExplicitFalse, _) => say(
+                err,
+                &format!(
+                    "{}:{}: {}: left alone: explicit readOnlyRootFilesystem: false (--fix-explicit-false flips it)",
+                    file.path,
+                    f.pos,
+                    who(f)
+                ),
+            )?,
             (_, Some(reason)) => say(err, &format!("{}:{}: {}: not applicable: {reason}", file.path, f.pos, who(f)))?,
             _ => {}
         }
@@ -162,6 +176,7 @@ impl Text {
             for f in failing {
                 let state = match &f.status {
                     Status::Refused(r) => format!("writable; not fixed automatically: {r}"),
+                    Status::ExplicitFalse => format!("writable, {EXPLICIT_FALSE_HINT}"),
                     _ => "writable; `kube-rofs fix` adds readOnlyRootFilesystem: true".to_owned(),
                 };
                 say(
@@ -200,7 +215,7 @@ impl Text {
             }
         }
         let t = &summary.tally;
-        writeln!(out, "{} of {} containers use read-only root filesystem.", t.read_only, t.counted())?;
+        writeln!(out, "{}", headline(t.passing(summary.strict), t.counted()))?;
         if t.incomplete > 0 {
             writeln!(
                 out,
@@ -226,7 +241,7 @@ impl Text {
             Verdict::Fail(r) => {
                 writeln!(out, "{}: {} < {} threshold.", paint(color::FAIL, "FAIL"), pct(r), pct(summary.threshold))
             }
-            Verdict::NotApplicable => writeln!(out, "N/A: no workloads with containers to check."),
+            Verdict::NotApplicable => writeln!(out, "{}", not_applicable_verdict(t)),
         }
     }
 }

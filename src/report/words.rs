@@ -23,12 +23,68 @@ Opt a workload out with the annotation kube-rofs.io/skip: \"<reason>\".";
     ];
 }
 
-/// The control's detail line for a workload.
+/// The control's detail line for a workload: its form, "<Kind> '<name>' lacks
+/// readOnlyRootFilesystem: true.", and a second sentence that fits the kind.
 pub fn workload_detail(f: &Finding) -> String {
-    format!(
-        "{} '{}' lacks readOnlyRootFilesystem: true. Stateless web application could run with read-only root.",
-        f.kind, f.name
-    )
+    format!("{} '{}' lacks readOnlyRootFilesystem: true. {}", f.kind, f.name, kind_sentence(&f.kind))
+}
+
+fn kind_sentence(kind: &str) -> &'static str {
+    match kind {
+        "StatefulSet" => "A stateful set keeps its data on volumes; its root filesystem can still be read-only.",
+        "DaemonSet" => "A node agent writes to the host paths it mounts; its root filesystem can be read-only.",
+        "Job"
+        | "CronJob"
+        | "Workflow"
+        | "WorkflowTemplate"
+        | "ClusterWorkflowTemplate"
+        | "CronWorkflow"
+        | "Task"
+        | "ClusterTask"
+        | "TaskRun"
+        | "Pipeline"
+        | "PipelineRun"
+        | "ScaledJob"
+        | "TFJob"
+        | "PyTorchJob"
+        | "MPIJob"
+        | "XGBoostJob"
+        | "PaddleJob"
+        | "JAXJob"
+        | "RayJob"
+        | "SparkApplication"
+        | "ScheduledSparkApplication"
+        | "BroadcastJob"
+        | "AdvancedCronJob"
+        | "JobSet" => "A batch job can run with a read-only root and write its scratch data to emptyDir volumes.",
+        "Pod" => "Its containers could run with a read-only root and emptyDir volumes for what they write.",
+        "HelmValues" => "The chart's containers could run with a read-only root.",
+        _ => "Stateless web application could run with read-only root.",
+    }
+}
+
+/// `1 container`, `2 containers`: a count and a noun made plural when it is not one.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
+/// The audit's headline: `X of Y containers use read-only root filesystem.`
+pub fn headline(read_only: usize, counted: usize) -> String {
+    let verb = if counted == 1 { "uses" } else { "use" };
+    format!("{read_only} of {} {verb} read-only root filesystem.", count(counted, "container"))
+}
+
+/// The verdict when nothing counts: say why, so a run that checked nothing cannot read as a
+/// pass.
+pub fn not_applicable_verdict(t: &crate::report::model::Tally) -> String {
+    let found = t.counted() + t.not_applicable;
+    if found == 0 {
+        format!("N/A: no containers found in {}; nothing was checked against the threshold.", count(t.files, "file"))
+    } else if found == 1 {
+        "N/A: the one container found is not applicable; nothing was checked against the threshold.".to_owned()
+    } else {
+        format!("N/A: none of the {found} containers found is applicable; nothing was checked against the threshold.")
+    }
 }
 
 /// The message for one reported container: writable (fixable or not), or read-only but
@@ -51,6 +107,7 @@ pub fn container_message(f: &Finding) -> String {
     let mut m = format!("{} {who} has a writable root filesystem.", workload_detail(f));
     match &f.status {
         Status::Refused(reason) => m.push_str(&format!(" Not fixed automatically: {reason}.")),
+        Status::ExplicitFalse => m.push_str(&format!(" It says {EXPLICIT_FALSE_HINT}.")),
         _ if !f.writable.is_empty() => m.push_str(&format!(" Writable paths it gets: {}.", paths_and_reasons(f))),
         _ => {}
     }
@@ -105,8 +162,12 @@ pub fn container_word(list: &str) -> &'static str {
 
 /// Not read-only and counted: what the audit reports as failing.
 pub fn failing(f: &Finding) -> bool {
-    matches!(f.status, Status::Writable | Status::Refused(_))
+    matches!(f.status, Status::Writable | Status::Refused(_) | Status::ExplicitFalse)
 }
+
+/// What to do about an explicit `readOnlyRootFilesystem: false`.
+pub const EXPLICIT_FALSE_HINT: &str = "readOnlyRootFilesystem: false; `kube-rofs fix` leaves it alone unless \
+--fix-explicit-false; if it must write, exempt it on purpose with the annotation kube-rofs.io/skip: \"<reason>\"";
 
 /// Read-only, but lacking writable paths it needs.
 pub fn incomplete(f: &Finding) -> bool {
