@@ -32,8 +32,8 @@ pub struct Config {
     /// Globs of file paths (relative to the current directory) never read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<String>,
-    /// check passes at this share of read-only containers (0 to 1).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// check passes at this share of read-only containers: 0.9 or "90%", as on the command line.
+    #[serde(default, deserialize_with = "threshold", skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
     /// check: a read-only container passes only with the writable paths it needs.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -148,13 +148,13 @@ pub fn parse(text: &str) -> Result<Config, (Option<(usize, usize)>, String)> {
         let message = e.to_string();
         // serde_yaml appends " at line L column C"; the position leads the message instead.
         let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
-        (e.location().map(|l| (l.line(), l.column())), message)
+        // A value read through a helper (`threshold: 90%`) is placed at its key.
+        let pos = match message.starts_with("threshold") {
+            true => key_pos(text, "threshold"),
+            false => e.location().map(|l| (l.line(), l.column())),
+        };
+        (pos, message)
     })?;
-    if let Some(t) = config.threshold
-        && !(0.0..=1.0).contains(&t)
-    {
-        return Err((key_pos(text, "threshold"), format!("threshold must be between 0 and 1, not {t}")));
-    }
     if let Some(m) = &config.empty_dir.medium
         && !m.is_empty()
         && m != "Memory"
@@ -181,6 +181,32 @@ pub fn parse(text: &str) -> Result<Config, (Option<(usize, usize)>, String)> {
         globset::Glob::new(g).map_err(|e| (key_pos(text, "exclude"), format!("exclude: {e}")))?;
     }
     Ok(config)
+}
+
+/// A share of containers: `0.8` or `80%`, between 0 and 1 (0% and 100%). The one reading of a
+/// threshold, for the flag and the file.
+pub fn parse_threshold(s: &str) -> Result<f64, String> {
+    let (num, scale) = match s.strip_suffix('%') {
+        Some(p) => (p, 100.0),
+        None => (s, 1.0),
+    };
+    let v: f64 = num.trim().parse().map_err(|_| format!("threshold is not a number: {s}"))?;
+    let v = v / scale;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("threshold must be between 0 and 1 (or 0% and 100%): {s}"))
+    }
+}
+
+/// `threshold:` as a number (`0.9`) or as text (`90%`).
+fn threshold<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let text = match serde_yaml::Value::deserialize(d)? {
+        serde_yaml::Value::Number(n) => n.to_string(),
+        serde_yaml::Value::String(t) => t,
+        _ => return Err(serde::de::Error::custom("threshold must be a number (0.9) or a percentage (90%)")),
+    };
+    parse_threshold(&text).map(Some).map_err(serde::de::Error::custom)
 }
 
 /// A path that may get a writable emptyDir: absolute, normalised (no empty, `.` or `..`
@@ -230,8 +256,10 @@ mod tests {
         assert_eq!(pos, Some((2, 1)));
         assert!(message.contains("unknown field `writablepaths`"), "{message}");
         let (pos, message) = parse("exclude: [a]\nthreshold: high\n").unwrap_err();
-        assert_eq!(pos, Some((2, 12)));
-        assert!(message.contains("invalid type"), "{message}");
+        assert_eq!(pos.map(|p| p.0), Some(2));
+        assert!(message.contains("threshold is not a number: high"), "{message}");
+        let (_, message) = parse("exclude: [a]\nthreshold: [1]\n").unwrap_err();
+        assert!(message.contains("threshold"), "{message}");
         let (pos, message) = parse("emptyDir:\n  medium: Disk\n").unwrap_err();
         assert_eq!(pos, Some((2, 3)));
         assert!(message.contains("Memory"), "{message}");
@@ -242,6 +270,9 @@ mod tests {
         }
         assert!(check_writable_path("/var/log/nginx").is_ok());
         assert!(parse("threshold: 2\n").is_err());
+        assert!(parse("threshold: 101%\n").is_err());
+        assert_eq!(parse("threshold: 90%\n").unwrap().threshold, Some(0.9), "as on the command line");
+        assert_eq!(parse("threshold: 0.75\n").unwrap().threshold, Some(0.75));
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub struct Settings {
     pub progress: bool,
     /// Files (paths as shown) never read (configuration `exclude`).
     pub exclude: globset::GlobSet,
+    /// Walks honour .gitignore, .ignore, the global git excludes and skip vendor/ and
+    /// node_modules/ (`--no-ignore` turns it off).
+    pub respect_ignores: bool,
     /// Said on standard error before the run (configuration files passed over).
     pub notes: Vec<String>,
 }
@@ -61,6 +64,7 @@ impl Settings {
             verbosity: Verbosity::Normal,
             progress: false,
             exclude: globset::GlobSet::empty(),
+            respect_ignores: true,
             notes: Vec::new(),
         }
     }
@@ -232,7 +236,7 @@ const CHUNK: usize = 256;
 
 /// The inputs named by the settings, as shown, sorted, exclusions applied.
 fn inputs(settings: &Settings) -> (Vec<(String, Input)>, Vec<discover::WalkError>) {
-    let (inputs, walk_errors) = discover::discover(&settings.paths);
+    let (inputs, walk_errors) = discover::discover(&settings.paths, settings.respect_ignores);
     let mut inputs: Vec<(String, Input)> = inputs
         .into_iter()
         .map(|i| match &i {

@@ -785,3 +785,33 @@ fn follow_symlinks_writes_a_target_inside_the_given_paths_only() {
     assert_eq!(read_str(dir.path(), "inside/real.yaml"), WRITABLE_FIXED_NO_LOG_DIR);
     assert!(std::fs::symlink_metadata(dir.path().join("inside/link.yaml")).unwrap().file_type().is_symlink());
 }
+
+#[test]
+fn walks_honour_gitignore_ignore_files_and_default_excludes_unless_no_ignore() {
+    let dir = dir_with(&[
+        (".gitignore", "generated/\n"),
+        ("sub/.ignore", "scratch.yaml\n"),
+        ("apps/w.yaml", WRITABLE),
+        ("generated/w.yaml", WRITABLE),
+        ("sub/scratch.yaml", WRITABLE),
+        ("vendor/lib/w.yaml", WRITABLE),
+        ("web/node_modules/pkg/w.yaml", WRITABLE),
+    ]);
+    // .gitignore counts inside a git repository, as for git itself; .ignore always.
+    git(dir.path(), &["init", "-q"], None);
+    let r = kube_rofs(dir.path(), &["fix", "--no-log-dir"]);
+    assert_eq!(r.code, 0, "{r}");
+    assert!(r.stdout.starts_with("kube-rofs: fixed 1 container in 1 of 1 file;"), "{}", r.stdout);
+    assert_eq!(read_str(dir.path(), "apps/w.yaml"), WRITABLE_FIXED_NO_LOG_DIR);
+    for skipped in ["generated/w.yaml", "sub/scratch.yaml", "vendor/lib/w.yaml", "web/node_modules/pkg/w.yaml"] {
+        assert_eq!(read_str(dir.path(), skipped), WRITABLE, "{skipped} was written");
+    }
+    // A file named on the command line is read whatever the ignore rules say.
+    let r = kube_rofs(dir.path(), &["check", "generated/w.yaml"]);
+    assert_eq!(r.code, 1, "{r}");
+    assert!(r.stdout.contains("generated/w.yaml"), "{}", r.stdout);
+    // --no-ignore walks everything.
+    let r = kube_rofs(dir.path(), &["check", "--no-ignore", "--threshold", "0"]);
+    assert_eq!(r.code, 0, "{r}");
+    assert!(r.stdout.contains("1 of 5 containers"), "{}", r.stdout);
+}

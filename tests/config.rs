@@ -107,3 +107,18 @@ fn config_prints_what_is_in_force_and_no_config_ignores_the_file() {
     let out = kube_rofs(elsewhere.path(), &["config", "--config", file.to_str().unwrap()]).stdout;
     assert!(out.contains("logDir: /var/log/nginx"), "{out}");
 }
+
+#[test]
+fn threshold_takes_a_percentage_as_on_the_command_line() {
+    let dir = repo("threshold: 50%\nstatefulImages: ['mydb*']\n");
+    // One applicable container (web), writable: 0% < 50%.
+    let r = kube_rofs(dir.path(), &["check", "apps"]);
+    assert_eq!(r.code, 1, "{r}");
+    assert!(r.stdout.contains("FAIL: 0% < 50% threshold."), "{}", r.stdout);
+    let r = kube_rofs(dir.path(), &["config"]);
+    assert!(r.stdout.contains("threshold: 0.5"), "{}", r.stdout);
+    let dir = repo("threshold: 150%\n");
+    let r = kube_rofs(dir.path(), &["check", "apps"]);
+    assert_eq!(r.code, 2, "{r}");
+    assert!(r.stderr.contains(".kube-rofs.yaml:1:1: error: threshold must be between 0 and 1"), "{}", r.stderr);
+}

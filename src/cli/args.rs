@@ -63,7 +63,7 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub fix: FixArgs,
     /// Pass when at least this share of containers is read-only (0.8 or 80%; default 0.8).
-    #[arg(long, value_parser = parse_threshold)]
+    #[arg(long, value_parser = crate::config::parse_threshold)]
     pub threshold: Option<f64>,
     /// Count a read-only container as passing only when it also has writable emptyDirs at the
     /// paths it needs (at least /tmp), as the control's pass criteria say.
@@ -108,6 +108,10 @@ pub struct FixArgs {
     /// inside one of the given paths (default: a symlink is an error, never written through).
     #[arg(long)]
     pub follow_symlinks: bool,
+    /// Walk every directory: do not honour .gitignore, .ignore and the global git excludes, and
+    /// do not skip vendor/ and node_modules/.
+    #[arg(long)]
+    pub no_ignore: bool,
     /// Also add readOnlyRootFilesystem: true to `securityContext` / `containerSecurityContext`
     /// mappings in Helm charts' values files (values*.yaml next to Chart.yaml).
     #[arg(long)]
@@ -140,19 +144,5 @@ impl UiArgs {
             (_, true) => Verbosity::Verbose,
             _ => Verbosity::Normal,
         }
-    }
-}
-
-pub fn parse_threshold(s: &str) -> Result<f64, String> {
-    let (num, scale) = match s.strip_suffix('%') {
-        Some(p) => (p, 100.0),
-        None => (s, 1.0),
-    };
-    let v: f64 = num.trim().parse().map_err(|_| format!("not a number: {s}"))?;
-    let v = v / scale;
-    if (0.0..=1.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(format!("threshold must be between 0 and 1 (or 0% and 100%): {s}"))
     }
 }

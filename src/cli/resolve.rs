@@ -141,6 +141,7 @@ pub fn settings(mode: Mode, args: FixArgs, check: Check) -> Result<Settings, Con
         progress: Progress::wanted(args.ui.verbosity()),
         exclude: exclude.build().map_err(|e| ConfigError(format!("exclude: {e}")))?,
         notes,
+        respect_ignores: !args.no_ignore,
         ..Settings::new(mode, args.paths)
     })
 }

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use walkdir::WalkDir;
+use ignore::WalkBuilder;
 
 /// One thing to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,13 +22,16 @@ fn is_yaml(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
 }
 
-fn hidden(name: &std::ffi::OsStr) -> bool {
-    name.to_str().is_some_and(|n| n.starts_with('.') && n != "." && n != "..")
-}
+/// Directories never walked unless `--no-ignore`: vendored code and JavaScript dependencies
+/// hold other projects' manifests, not the repository's.
+pub const DEFAULT_EXCLUDES: &[&str] = &["vendor", "node_modules"];
 
 /// Expand `paths` in order: a file named explicitly is always read; a directory is walked
-/// (sorted, symlinks not followed, hidden directories and files skipped) for YAML files.
-pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<WalkError>) {
+/// (sorted, symlinks not followed, hidden directories and files skipped) for YAML files. With
+/// `respect_ignores`, the walk honours `.gitignore` (inside a git repository), `.ignore`,
+/// `.git/info/exclude` and the global git excludes, as ripgrep does, and skips
+/// [`DEFAULT_EXCLUDES`].
+pub fn discover(paths: &[PathBuf], respect_ignores: bool) -> (Vec<Input>, Vec<WalkError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -49,22 +52,40 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<WalkError>) {
             push(&mut inputs, path.clone());
             continue;
         }
-        let walk = WalkDir::new(path)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !hidden(e.file_name()));
+        let walk = WalkBuilder::new(path)
+            .standard_filters(respect_ignores)
+            .hidden(true)
+            .follow_links(false)
+            .sort_by_file_name(|a, b| a.cmp(b))
+            .filter_entry(move |e| {
+                let excluded = respect_ignores
+                    && e.depth() > 0
+                    && e.file_type().is_some_and(|t| t.is_dir())
+                    && e.file_name().to_str().is_some_and(|n| DEFAULT_EXCLUDES.contains(&n));
+                !excluded
+            })
+            .build();
         for entry in walk {
             match entry {
-                Ok(e) if e.file_type().is_file() && is_yaml(e.path()) => push(&mut inputs, e.into_path()),
+                Ok(e) if e.file_type().is_some_and(|t| t.is_file()) && is_yaml(e.path()) => {
+                    push(&mut inputs, e.into_path())
+                }
                 Ok(_) => {}
-                Err(e) => errors.push(WalkError {
-                    path: e.path().map_or_else(|| path.clone(), Path::to_path_buf),
-                    message: e.to_string(),
-                }),
+                Err(e) => errors
+                    .push(WalkError { path: error_path(&e).unwrap_or_else(|| path.clone()), message: e.to_string() }),
             }
         }
     }
     (inputs, errors)
+}
+
+/// The path an `ignore` error is about, when it names one.
+fn error_path(e: &ignore::Error) -> Option<PathBuf> {
+    match e {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
+        _ => None,
+    }
 }
 
 /// How a path is shown and put in diff headers: relative to the current directory when it is
@@ -86,6 +107,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn walks_honour_gitignore_and_the_default_excludes_unless_told_not_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for p in ["a.yaml", "gen/x.yaml", "vendor/v.yaml", "web/node_modules/n.yaml", "kept/ok.yaml", ".git/HEAD"] {
+            let f = root.join(p);
+            std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+            std::fs::write(f, "a: 1\n").unwrap();
+        }
+        std::fs::write(root.join(".gitignore"), "gen/\n").unwrap();
+        let names = |inputs: Vec<Input>| -> Vec<String> {
+            inputs
+                .iter()
+                .map(|i| match i {
+                    Input::File(p) => p.strip_prefix(root).unwrap().to_string_lossy().into_owned(),
+                    Input::Stdin => "-".into(),
+                })
+                .collect()
+        };
+        assert_eq!(names(discover(&[root.to_path_buf()], true).0), ["a.yaml", "kept/ok.yaml"]);
+        let all = names(discover(&[root.to_path_buf()], false).0);
+        assert_eq!(all, ["a.yaml", "gen/x.yaml", "kept/ok.yaml", "vendor/v.yaml", "web/node_modules/n.yaml"]);
+        assert_eq!(names(discover(&[root.join("gen/x.yaml")], true).0), ["gen/x.yaml"], "named: always read");
+    }
+
+    #[test]
     fn walks_yaml_files_sorted_and_skips_hidden_directories() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
@@ -94,7 +140,7 @@ mod tests {
             std::fs::create_dir_all(f.parent().unwrap()).unwrap();
             std::fs::write(f, "a: 1\n").unwrap();
         }
-        let (inputs, errors) = discover(&[root.to_path_buf(), root.join("c.txt"), root.join("b.yaml")]);
+        let (inputs, errors) = discover(&[root.to_path_buf(), root.join("c.txt"), root.join("b.yaml")], true);
         assert!(errors.is_empty());
         let names: Vec<String> = inputs
             .iter()
