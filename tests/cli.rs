@@ -815,3 +815,51 @@ fn walks_honour_gitignore_ignore_files_and_default_excludes_unless_no_ignore() {
     assert_eq!(r.code, 0, "{r}");
     assert!(r.stdout.contains("1 of 5 containers"), "{}", r.stdout);
 }
+
+#[test]
+fn config_refuses_what_belongs_to_a_run() {
+    let dir = dir_with(&[("w.yaml", WRITABLE)]);
+    for args in
+        [&["config", "--format", "json"][..], &["config", "."], &["config", "--output", "c.yaml"], &["config", "-q"]]
+    {
+        let r = kube_rofs(dir.path(), args);
+        assert_eq!((r.code, r.stdout.as_str()), (2, ""), "{args:?}: {r}");
+        assert!(
+            r.stderr.starts_with("error: kube-rofs config prints the configuration in force as YAML; "),
+            "{}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("Usage: kube-rofs config [OPTIONS]"), "{}", r.stderr);
+    }
+    let r = kube_rofs(dir.path(), &["config", "--threshold", "90%", "--no-log-dir"]);
+    assert_eq!(r.code, 0, "{r}");
+    assert!(r.stdout.contains("threshold: 0.9\n"), "{}", r.stdout);
+    let help = kube_rofs(dir.path(), &["config", "--help"]).stdout;
+    assert!(help.contains("--threshold") && !help.contains("--format") && !help.contains("[PATHS]"), "{help}");
+}
+
+#[test]
+fn help_points_only_at_documents_and_sections_that_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = dir_with(&[]);
+    let mut checked = 0;
+    for sub in ["check", "diff", "fix", "config", "explain", "profiles", "completions", "man"] {
+        let help = kube_rofs(dir.path(), &[sub, "--help"]).stdout;
+        let mut rest = help.as_str();
+        // References read `docs/NAME.md, "Section"` or `README.md, "Section"`.
+        while let Some(at) = rest.find(".md") {
+            let start = rest[..at].rfind(|c: char| c.is_whitespace() || c == '(').map_or(0, |i| i + 1);
+            let doc = &rest[start..at + 3];
+            let text = std::fs::read_to_string(root.join(doc)).unwrap_or_else(|e| panic!("{sub} --help: {doc}: {e}"));
+            if let Some(section) = rest[at + 3..].strip_prefix(", \"").and_then(|s| s.split('"').next()) {
+                assert!(
+                    text.lines().any(|l| l.starts_with('#') && l.trim_start_matches('#').trim() == section),
+                    "{sub} --help names section {section:?} of {doc}, which has no such heading"
+                );
+            }
+            checked += 1;
+            rest = &rest[at + 3..];
+        }
+    }
+    assert!(checked >= 3, "expected references in --help; found {checked}");
+}

@@ -178,6 +178,59 @@ fn color_auto_on_a_terminal_unless_no_color_is_set() {
     assert!(r.stdout.contains("\x1b[31mFAIL"), "{:?}", r.stdout);
     let r = run_on_terminal(dir.path(), "check --color never w.yaml", &[]).unwrap();
     assert!(!r.stdout.contains(ESC), "{:?}", r.stdout);
+    // CLICOLOR=0 turns the default off, as in other Rust tools.
+    let r = run_on_terminal(dir.path(), "check w.yaml", &[("CLICOLOR", "0")]).unwrap();
+    assert!(r.stdout.contains("FAIL: 0%") && !r.stdout.contains(ESC), "{:?}", r.stdout);
+}
+
+#[test]
+fn clicolor_force_colours_a_pipe_unless_no_color_is_set() {
+    let dir = dir_with(&[("w.yaml", WRITABLE)]);
+    let r = kube_rofs_env(dir.path(), &["check", "w.yaml"], &[("CLICOLOR_FORCE", "1")]);
+    assert!(r.stdout.contains("\x1b[31mFAIL\x1b[0m"), "{:?}", r.stdout);
+    let r = kube_rofs_env(dir.path(), &["diff", "w.yaml"], &[("CLICOLOR_FORCE", "1")]);
+    assert!(r.stdout.starts_with("\x1b[1m--- a/w.yaml"), "{:?}", r.stdout);
+    // NO_COLOR comes first; --color never beats both.
+    let r = kube_rofs_env(dir.path(), &["check", "w.yaml"], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    assert!(!r.stdout.contains(ESC), "{:?}", r.stdout);
+    let r = kube_rofs_env(dir.path(), &["check", "--color", "never", "w.yaml"], &[("CLICOLOR_FORCE", "1")]);
+    assert!(!r.stdout.contains(ESC), "{:?}", r.stdout);
+}
+
+// ---------------------------------------------------------------- --output
+
+#[test]
+fn output_writes_any_format_to_a_file_and_messages_stay_on_stderr() {
+    let dir = dir_with(&[("k8s/w.yaml", WRITABLE), ("k8s/bad.yaml", "a: [1\n")]);
+    for format in ["text", "json", "sarif", "github", "rdjsonl"] {
+        let piped = kube_rofs(dir.path(), &["check", "--format", format, "k8s"]);
+        let name = format!("report.{format}");
+        let r = kube_rofs(dir.path(), &["check", "--format", format, "--output", &name, "k8s"]);
+        assert_eq!(r.code, piped.code, "{format}: {r}");
+        assert_eq!(r.stdout, "", "{format}");
+        assert_eq!(r.stderr, piped.stderr, "{format}");
+        assert!(r.stderr.contains("k8s/bad.yaml:1:4"), "{format}: {}", r.stderr);
+        assert_eq!(read_str(dir.path(), &name), piped.stdout, "{format}");
+    }
+    // The diff, and `fix -`'s YAML, go to the file too; `-o -` is standard output.
+    let r = kube_rofs(dir.path(), &["diff", "-o", "w.patch", "k8s/w.yaml"]);
+    assert_eq!((r.code, r.stdout.as_str()), (1, ""), "{r}");
+    assert!(read_str(dir.path(), "w.patch").starts_with("--- a/k8s/w.yaml\n"));
+    let r = kube_rofs_stdin(dir.path(), &["fix", "-o", "fixed.yaml", "-"], WRITABLE.as_bytes());
+    assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{r}");
+    assert!(read_str(dir.path(), "fixed.yaml").contains("readOnlyRootFilesystem: true"));
+    let r = kube_rofs(dir.path(), &["diff", "-o", "-", "k8s/w.yaml"]);
+    assert!(r.stdout.starts_with("--- a/k8s/w.yaml\n"), "{r}");
+    // A file is not a terminal: auto does not colour it, CLICOLOR_FORCE and always do.
+    let r = kube_rofs_env(dir.path(), &["diff", "-o", "plain.patch", "k8s/w.yaml"], &[]);
+    assert_eq!(r.code, 1);
+    assert!(!read_str(dir.path(), "plain.patch").contains(ESC));
+    kube_rofs_env(dir.path(), &["diff", "-o", "forced.patch", "k8s/w.yaml"], &[("CLICOLOR_FORCE", "1")]);
+    assert!(read_str(dir.path(), "forced.patch").contains(ESC));
+    // A file that cannot be created: an error naming it, nothing run.
+    let r = kube_rofs(dir.path(), &["check", "-o", "no/such/dir/r.json", "k8s"]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""), "{r}");
+    assert!(r.stderr.starts_with("no/such/dir/r.json: error: --output: "), "{}", r.stderr);
 }
 
 // ---------------------------------------------------------------- --quiet, --verbose

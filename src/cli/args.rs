@@ -19,6 +19,39 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Flags of `check`'s arguments that are about a run, not the configuration: `kube-rofs
+/// config` hides them and refuses them rather than ignore them.
+pub const NOT_FOR_CONFIG: &[&str] = &[
+    "format",
+    "paths",
+    "output",
+    "stdin_filename",
+    "color",
+    "quiet",
+    "verbose",
+    "follow_symlinks",
+    "max_file_size",
+    "no_ignore",
+];
+
+/// The command line as parsed and documented: [`Cli`], with `config` showing only the flags
+/// that change the configuration.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().mut_subcommand("config", |c| NOT_FOR_CONFIG.iter().fold(c, |c, id| c.mut_arg(*id, |a| a.hide(true))))
+}
+
+/// The first flag of [`NOT_FOR_CONFIG`] given to `kube-rofs config`, as the user wrote it,
+/// with its verb ("--format is", "paths are").
+pub fn misplaced_config_flag(matches: &clap::ArgMatches) -> Option<String> {
+    let ("config", sub) = matches.subcommand()? else { return None };
+    let given = |id: &&&str| sub.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    NOT_FOR_CONFIG.iter().find(given).map(|id| match *id {
+        "paths" => "paths are".to_owned(),
+        id => format!("--{} is", id.replace('_', "-")),
+    })
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Audit: list writable containers and the share that is read-only (exit 1 below the threshold).
@@ -27,7 +60,7 @@ pub enum Command {
     Diff(FixArgs),
     /// Fix files in place (`fix -` writes the fixed YAML to standard output).
     Fix(FixArgs),
-    /// Print the effective configuration (file and flags combined) as YAML.
+    /// Print the effective configuration (file and flags combined) as YAML; it reads no manifests.
     Config(CheckArgs),
     /// Explain the rule: what it checks, why, what `fix` changes, and how to opt a workload out.
     Explain,
@@ -38,7 +71,7 @@ pub enum Command {
     Completions {
         /// The shell to complete for.
         #[arg(value_enum)]
-        shell: clap_complete::Shell,
+        shell: crate::cli::generate::CompletionShell,
     },
     /// Print the man page in roff (`kube-rofs man | man -l -`); with a subcommand, its own page.
     Man {
@@ -79,7 +112,8 @@ pub struct FixArgs {
     /// Files or directories (walked for *.yaml / *.yml); `-` reads standard input.
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
-    /// Configuration file (default: the nearest .kube-rofs.yaml from the current directory up).
+    /// Configuration file (default: the nearest .kube-rofs.yaml from the current directory up;
+    /// docs/usage.md, "Configuration file").
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Ignore configuration files.
@@ -98,7 +132,8 @@ pub struct FixArgs {
     /// stateful: not applicable. Repeatable; adds to the built-in list.
     #[arg(long = "stateful-image", value_name = "GLOB")]
     pub stateful_images: Vec<String>,
-    /// Drop the built-in list of stateful images (postgres, mysql, redis, ...).
+    /// Drop the built-in list of stateful images (postgres, mysql, redis, ...; docs/editing.md,
+    /// "Skip rules").
     #[arg(long)]
     pub no_default_stateful_images: bool,
     /// Files larger than this many MiB are reported as errors instead of being read.
@@ -129,6 +164,10 @@ pub struct UiArgs {
     /// Colour the text diff and the check verdict.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Write what would go to standard output (the report, the diff, `fix -`'s YAML) to FILE
+    /// instead; messages and errors stay on standard error.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Print only errors: no audit lines, summary or notes (the exit code tells the result).
     #[arg(long, short, conflicts_with = "verbose")]
     pub quiet: bool,

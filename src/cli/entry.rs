@@ -4,9 +4,9 @@ use std::ffi::OsString;
 use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::{FromArgMatches, Parser};
 
-use super::args::{Cli, Command};
+use super::args::{self, Cli, Command};
 use super::resolve::Check;
 use super::{explain, generate, resolve};
 use crate::config::ConfigError;
@@ -44,7 +44,18 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let parsed = args::command().try_get_matches_from(args).and_then(|m| {
+        if let Some(flag) = args::misplaced_config_flag(&m) {
+            let message =
+                format!("kube-rofs config prints the configuration in force as YAML; {flag} for check, diff and fix");
+            let mut cmd = args::command();
+            cmd.build();
+            let config = cmd.find_subcommand_mut("config").expect("config is a subcommand");
+            return Err(config.error(clap::error::ErrorKind::ArgumentConflict, message));
+        }
+        Cli::from_arg_matches(&m)
+    });
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let text = e.render().to_string();
@@ -65,17 +76,32 @@ where
         Command::Config(c) => return printed(resolve::effective_config(&c)),
         Command::Explain => return printed(Ok(explain::text())),
         Command::Profiles(p) => return printed(explain::profiles(p.config.as_deref(), p.no_config)),
-        Command::Completions { shell } => return printed(Ok(generate::completions(Cli::command(), shell))),
+        Command::Completions { shell } => return printed(Ok(generate::completions(args::command(), shell))),
         Command::Man { command } => {
-            return match generate::man(Cli::command(), command.as_deref()) {
+            return match generate::man(args::command(), command.as_deref()) {
                 Ok(page) => printed(Ok(page)),
                 Err(message) => say(err, &format!("error: {message}")).map(|_| Exit::Error),
             };
         }
     };
-    match resolve::settings(mode, args, check) {
-        Ok(settings) => run(&settings, stdin, out, err),
-        Err(e) => say(err, &e.to_string()).map(|_| Exit::Error),
+    let (color, output) = (args.ui.color, args.ui.output.clone());
+    let mut settings = match resolve::settings(mode, args, check) {
+        Ok(settings) => settings,
+        Err(e) => return say(err, &e.to_string()).map(|_| Exit::Error),
+    };
+    match output.filter(|p| p.as_os_str() != "-") {
+        None => run(&settings, stdin, out, err),
+        Some(path) => {
+            let file = match std::fs::File::create(&path) {
+                Ok(file) => file,
+                Err(e) => return say(err, &format!("{}: error: --output: {e}", path.display())).map(|_| Exit::Error),
+            };
+            settings.color = color.resolve(&file);
+            let mut file = BufWriter::new(file);
+            let exit = run(&settings, stdin, &mut file, err)?;
+            file.flush()?;
+            Ok(exit)
+        }
     }
 }
 

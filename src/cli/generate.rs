@@ -1,6 +1,19 @@
 //! Shell completions (clap_complete) and man pages (clap_mangen) generated from the clap definitions.
 
-use clap_complete::Shell;
+use clap::ValueEnum;
+use clap_complete::{Generator, Shell};
+use clap_complete_nushell::Nushell;
+
+/// A shell `kube-rofs completions` writes a script for: clap_complete's shells and nushell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Elvish,
+    Fish,
+    Nushell,
+    Powershell,
+    Zsh,
+}
 
 /// The command tree as the generators see it: built, so a subcommand knows its full name
 /// (`kube-rofs-check`, `kube-rofs check`); no `help` subcommand.
@@ -11,11 +24,21 @@ fn built(cmd: clap::Command) -> clap::Command {
 }
 
 /// The completion script of `cmd` for `shell`.
-pub fn completions(cmd: clap::Command, shell: Shell) -> String {
-    let mut cmd = built(cmd);
-    let mut out = Vec::new();
-    clap_complete::generate(shell, &mut cmd, "kube-rofs", &mut out);
-    String::from_utf8(out).expect("completion scripts are UTF-8")
+pub fn completions(cmd: clap::Command, shell: CompletionShell) -> String {
+    fn script(generator: impl Generator, cmd: clap::Command) -> String {
+        let mut cmd = built(cmd);
+        let mut out = Vec::new();
+        clap_complete::generate(generator, &mut cmd, "kube-rofs", &mut out);
+        String::from_utf8(out).expect("completion scripts are UTF-8")
+    }
+    match shell {
+        CompletionShell::Bash => script(Shell::Bash, cmd),
+        CompletionShell::Elvish => script(Shell::Elvish, cmd),
+        CompletionShell::Fish => script(Shell::Fish, cmd),
+        CompletionShell::Nushell => script(Nushell, cmd),
+        CompletionShell::Powershell => script(Shell::PowerShell, cmd),
+        CompletionShell::Zsh => script(Shell::Zsh, cmd),
+    }
 }
 
 /// The roff man page of `cmd`, or of one of its subcommands (`kube-rofs-check(1)`).
@@ -45,12 +68,17 @@ mod tests {
 
     #[test]
     fn completions_name_every_subcommand() {
-        for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
-            let s = completions(Cli::command(), shell);
-            for name in ["check", "diff", "fix", "explain", "completions", "man", "stdin-filename", "color"] {
-                assert!(s.contains(name), "{shell}: no {name}");
+        for shell in CompletionShell::value_variants() {
+            let s = completions(Cli::command(), *shell);
+            for name in
+                ["check", "diff", "fix", "explain", "completions", "man", "stdin-filename", "color", "no-ignore"]
+            {
+                assert!(s.contains(name), "{shell:?}: no {name}");
             }
         }
+        // nushell's script is a module of extern definitions, one per subcommand.
+        let nu = completions(Cli::command(), CompletionShell::Nushell);
+        assert!(nu.contains("export extern \"kube-rofs check\""), "{nu}");
     }
 
     #[test]

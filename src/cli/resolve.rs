@@ -136,7 +136,7 @@ pub fn settings(mode: Mode, args: FixArgs, check: Check) -> Result<Settings, Con
         max_file_size: args.max_file_size.saturating_mul(1 << 20),
         follow_symlinks: args.follow_symlinks,
         stdin_name: args.ui.stdin_filename.clone(),
-        color: args.ui.color.resolve(),
+        color: args.ui.color.resolve(&std::io::stdout()),
         verbosity: args.ui.verbosity(),
         progress: Progress::wanted(args.ui.verbosity()),
         exclude: exclude.build().map_err(|e| ConfigError(format!("exclude: {e}")))?,

@@ -1,7 +1,5 @@
-//! Terminal colour: when to colour (`--color`, `NO_COLOR`, a terminal on stdout) and how.
-
-use std::ffi::OsStr;
-use std::io::IsTerminal;
+//! Terminal colour: when to colour (`--color`, and for `auto` anstream's reading of the
+//! terminal and `NO_COLOR` / `CLICOLOR_FORCE` / `CLICOLOR`) and how.
 
 use anstyle::{AnsiColor, Style};
 use clap::ValueEnum;
@@ -9,7 +7,7 @@ use clap::ValueEnum;
 /// `--color`: when text output is coloured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum ColorChoice {
-    /// When standard output is a terminal and NO_COLOR is unset or empty.
+    /// When the output is a terminal, unless NO_COLOR is set; CLICOLOR_FORCE colours anyway.
     #[default]
     Auto,
     /// Always (even with NO_COLOR set or output piped).
@@ -19,19 +17,16 @@ pub enum ColorChoice {
 }
 
 impl ColorChoice {
-    /// Whether to colour, given whether stdout is a terminal and the value of `NO_COLOR`
-    /// (no-color.org: a non-empty value turns off default colouring; `always` still colours).
-    pub fn enabled(self, stdout_is_terminal: bool, no_color: Option<&OsStr>) -> bool {
+    /// Whether to colour what is written to `stream` (standard output, or the `--output`
+    /// file). `auto` asks anstream, as clap and other Rust tools do: `NO_COLOR` (non-empty)
+    /// turns colour off, then `CLICOLOR_FORCE` turns it on, then `CLICOLOR=0` off; otherwise
+    /// colour when the stream is a terminal that supports it.
+    pub fn resolve<S: anstream::stream::RawStream>(self, stream: &S) -> bool {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => stdout_is_terminal && no_color.is_none_or(OsStr::is_empty),
+            ColorChoice::Auto => anstream::AutoStream::choice(stream) != anstream::ColorChoice::Never,
         }
-    }
-
-    /// [`ColorChoice::enabled`] for this process.
-    pub fn resolve(self) -> bool {
-        self.enabled(std::io::stdout().is_terminal(), std::env::var_os("NO_COLOR").as_deref())
     }
 }
 
@@ -81,18 +76,6 @@ pub fn diff(d: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn auto_follows_the_terminal_and_no_color() {
-        let set = Some(OsStr::new("1"));
-        let empty = Some(OsStr::new(""));
-        assert!(ColorChoice::Auto.enabled(true, None));
-        assert!(ColorChoice::Auto.enabled(true, empty));
-        assert!(!ColorChoice::Auto.enabled(true, set));
-        assert!(!ColorChoice::Auto.enabled(false, None));
-        assert!(ColorChoice::Always.enabled(false, set));
-        assert!(!ColorChoice::Never.enabled(true, None));
-    }
 
     #[test]
     fn colours_diff_lines_by_role_and_keeps_line_endings() {

@@ -12,7 +12,7 @@ use super::model::{FileReport, Summary};
 pub enum Format {
     /// For people: audit lines and summary (check), unified diff (diff), summary (fix).
     Text,
-    /// One versioned JSON object (see README, "JSON output").
+    /// One versioned JSON object (docs/formats.md, "JSON output").
     Json,
     /// SARIF 2.1.0 with fixes, for code scanning and reviewdog.
     Sarif,

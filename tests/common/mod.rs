@@ -164,11 +164,11 @@ impl std::fmt::Display for Run {
     }
 }
 
-/// `kube-rofs ARGS...` in `dir`, NO_COLOR unset so that colour depends only on the flags and the
-/// terminal. The one place the binary's command line is built.
+/// `kube-rofs ARGS...` in `dir`, NO_COLOR, CLICOLOR and CLICOLOR_FORCE unset so that colour
+/// depends only on the flags and the terminal. The one place the binary's command line is built.
 pub fn command(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);
-    cmd.args(args).current_dir(dir).env_remove("NO_COLOR");
+    cmd.args(args).current_dir(dir).env_remove("NO_COLOR").env_remove("CLICOLOR").env_remove("CLICOLOR_FORCE");
     cmd
 }
 
