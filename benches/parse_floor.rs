@@ -5,9 +5,10 @@
 //! (into `IgnoredAny`, no value built) the patched documents kube-rofs re-reads to verify a
 //! fix; which documents those are is worked out first, untimed, with the library.
 //! With `--writes` (DIR is a scratch copy; its files get fixed): the write floor, the time the
-//! atomic writes alone take (temporary file, fsync, compare, rename, as `fix` writes), with
-//! the fixed bytes worked out first, untimed.
-//! Usage: cargo bench --bench parse_floor -- DIR [--verifier | --writes]   (RAYON_NUM_THREADS sets the threads)
+//! atomic writes alone take (temporary file, compare, rename, as `fix` writes), with the fixed
+//! bytes worked out first, untimed; with `--writes --fsync`, as `fix --fsync` writes (the
+//! temporary file fsynced before the rename, the directory after it).
+//! Usage: cargo bench --bench parse_floor -- DIR [--verifier | --writes [--fsync]]   (RAYON_NUM_THREADS sets the threads)
 //! Prints: `parse_floor files=N bytes=B seconds=S mb_per_s=M threads=T` (`verifier_floor ...`,
 //! `write_floor ...`).
 
@@ -23,7 +24,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let dir = args.iter().find(|a| !a.starts_with("--")).expect("usage: parse_floor DIR [--verifier]");
+    let dir =
+        args.iter().find(|a| !a.starts_with("--")).expect("usage: parse_floor DIR [--verifier | --writes [--fsync]]");
     let files: Vec<_> = walkdir::WalkDir::new(dir)
         .sort_by_file_name()
         .into_iter()
@@ -35,12 +37,16 @@ fn main() {
         .collect();
     let threads = rayon::current_num_threads();
     if args.iter().any(|a| a == "--writes") {
+        let durability = match args.iter().any(|a| a == "--fsync") {
+            true => kube_rofs::internals::Durability::Fsync,
+            false => kube_rofs::internals::Durability::Atomic,
+        };
         let fixed: Vec<_> = files.par_iter().filter_map(|p| fixed_file(p).map(|(a, b)| (p, a, b))).collect();
         let start = Instant::now();
         let bytes: usize = fixed
             .par_iter()
             .map(|(p, original, new)| {
-                kube_rofs::internals::atomic_write(p, original, new).expect("write");
+                kube_rofs::internals::atomic_write(p, original, new, durability).expect("write");
                 new.len()
             })
             .sum();

@@ -38,7 +38,7 @@ pub use yaml::source::Pos;
 #[doc(hidden)]
 pub mod internals {
     pub use crate::fix::verify::load_all;
-    pub use crate::fs::write::atomic_write;
+    pub use crate::fs::write::{Durability, atomic_write};
     pub use crate::report::progress::MIN_FILES as PROGRESS_MIN_FILES;
     pub use crate::yaml::source::Source;
     pub use crate::yaml::tree::parse;

@@ -11,7 +11,7 @@ use crate::fix::outcome::{NotChecked, Outcome};
 use crate::fix::pipeline::analyze;
 use crate::fs::discover::{self, Input};
 use crate::fs::project;
-use crate::fs::write;
+use crate::fs::write::{self, Durability};
 use crate::report::emitter::{self, Format, Look};
 use crate::report::escape::say;
 use crate::report::model::{DEFAULT_THRESHOLD, Exit, Failure, FileReport, Mode, Summary, Tally};
@@ -31,6 +31,8 @@ pub struct Settings {
     pub max_file_size: u64,
     /// Write through a named symlink whose target is inside the given paths.
     pub follow_symlinks: bool,
+    /// What a written file survives: a kill (the default), or a power loss too (`--fsync`).
+    pub durability: Durability,
     /// The name standard input goes by in messages and diff headers (`--stdin-filename`).
     pub stdin_name: String,
     /// Colour the text output (`--color`, resolved).
@@ -59,6 +61,7 @@ impl Settings {
             paths,
             max_file_size: 64 << 20,
             follow_symlinks: false,
+            durability: Durability::Atomic,
             stdin_name: "-".to_owned(),
             color: false,
             verbosity: Verbosity::Normal,
@@ -138,7 +141,7 @@ fn run_one(path: &str, input: &Input, stdin: &[u8], settings: &Settings) -> File
                 true => symlink_target(p, &settings.paths),
                 false => Ok(p.to_path_buf()),
             };
-            if let Err(e) = target.and_then(|t| write::atomic_write(&t, &report.bytes, fixed)) {
+            if let Err(e) = target.and_then(|t| write::atomic_write(&t, &report.bytes, fixed, settings.durability)) {
                 report.write_error = Some(format!("{e:#}"));
             }
         }

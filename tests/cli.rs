@@ -526,6 +526,22 @@ cases! {
         then: Some(&|dir, _| assert_eq!(mode(dir, "w.yaml"), 0o640)),
     }
 
+    // --fsync adds flushes, nothing else: the same bytes, no temporary file left.
+    fix_with_fsync_writes_the_same_bytes {
+        files: &[("w.yaml", WRITABLE), ("sub/x.yaml", WRITABLE)],
+        args: &["fix", "--no-log-dir", "--fsync"],
+        code: 0,
+        stdout: &[Starts("kube-rofs: fixed 2 containers in 2 of 2 files;")],
+        after: &[("w.yaml", Is(WRITABLE_FIXED_NO_LOG_DIR)), ("sub/x.yaml", Is(WRITABLE_FIXED_NO_LOG_DIR))],
+        tree: Some(&["sub/x.yaml", "w.yaml"]),
+    }
+
+    config_refuses_fsync_as_a_run_flag {
+        args: &["config", "--fsync"],
+        code: 2,
+        stderr: &[Has("--fsync is for check, diff and fix")],
+    }
+
     fix_leaves_no_temporary_files_behind {
         files: &[("w.yaml", WRITABLE), ("sub/x.yaml", WRITABLE)],
         args: &["fix"],

@@ -30,6 +30,7 @@ pub const NOT_FOR_CONFIG: &[&str] = &[
     "quiet",
     "verbose",
     "follow_symlinks",
+    "fsync",
     "max_file_size",
     "no_ignore",
 ];
@@ -143,6 +144,10 @@ pub struct FixArgs {
     /// inside one of the given paths (default: a symlink is an error, never written through).
     #[arg(long)]
     pub follow_symlinks: bool,
+    /// fix: flush each written file and its directory to the disk (fsync), so that it survives a
+    /// power loss (default: old or new content under a kill, no flush; RELIABILITY.md).
+    #[arg(long)]
+    pub fsync: bool,
     /// Walk every directory: do not honour .gitignore, .ignore and the global git excludes, and
     /// do not skip vendor/ and node_modules/.
     #[arg(long)]

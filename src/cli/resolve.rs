@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use super::args::{CheckArgs, FixArgs};
 use crate::config::{self, Config, ConfigError};
 use crate::fix::options::{DEFAULT_LOG_DIR, Options};
+use crate::fs::write::Durability;
 use crate::k8s::image::ImagePattern;
 use crate::k8s::policy::Policy;
 use crate::report::model::{DEFAULT_THRESHOLD, Mode};
@@ -135,6 +136,7 @@ pub fn settings(mode: Mode, args: FixArgs, check: Check) -> Result<Settings, Con
         strict: c.strict == Some(true),
         max_file_size: args.max_file_size.saturating_mul(1 << 20),
         follow_symlinks: args.follow_symlinks,
+        durability: if args.fsync { Durability::Fsync } else { Durability::Atomic },
         stdin_name: args.ui.stdin_filename.clone(),
         color: args.ui.color.resolve(&std::io::stdout()),
         verbosity: args.ui.verbosity(),
