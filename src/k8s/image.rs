@@ -71,6 +71,14 @@ impl ImageRef {
         }
     }
 
+    /// Whether `name` is this image's [short](Self::short_name) or [full](Self::full_name) name,
+    /// without building either.
+    pub fn is_named(&self, name: &str) -> bool {
+        let full = name.strip_prefix(self.registry.as_str()).and_then(|rest| rest.strip_prefix('/'));
+        let short = || self.repository.strip_prefix("library/").unwrap_or(&self.repository);
+        full == Some(self.repository.as_str()) || (self.registry == DOCKER_HUB && name == short())
+    }
+
     /// The last path segment of the repository: `nginx`, `controller`.
     pub fn last_segment(&self) -> &str {
         self.repository.rsplit('/').next().unwrap_or(&self.repository)
@@ -129,27 +137,44 @@ mod tests {
 #[derive(Debug, Clone)]
 pub struct ImagePattern {
     text: String,
-    matcher: globset::GlobMatcher,
+    /// None for a pattern without glob syntax, compared as text: as a glob it would match only
+    /// itself, and building its matcher costs more than the rest of a one-file run (all 105
+    /// patterns of the built-in profiles are literal; each matcher is a compiled regex).
+    matcher: Option<globset::GlobMatcher>,
 }
+
+/// The characters that make a pattern a glob for globset (`\` escapes, `[`, `{` open classes
+/// and alternatives).
+const GLOB_SYNTAX: &[char] = &['*', '?', '[', ']', '{', '}', '\\'];
 
 impl ImagePattern {
     pub fn new(text: &str) -> Result<ImagePattern, String> {
+        if !text.contains(GLOB_SYNTAX) {
+            return Ok(ImagePattern { text: text.to_owned(), matcher: None });
+        }
         let glob = globset::GlobBuilder::new(text)
             .literal_separator(true)
             .build()
             .map_err(|e| format!("image pattern {text:?}: {e}"))?;
-        Ok(ImagePattern { text: text.to_owned(), matcher: glob.compile_matcher() })
+        Ok(ImagePattern { text: text.to_owned(), matcher: Some(glob.compile_matcher()) })
     }
 
     /// The short or the full name matches (data files: `nginx` is not `bitnami/nginx`).
     pub fn matches(&self, image: &ImageRef) -> bool {
-        [image.short_name(), image.full_name()].iter().any(|n| self.matcher.is_match(n))
+        match &self.matcher {
+            None => image.is_named(&self.text),
+            Some(m) => [image.short_name(), image.full_name()].iter().any(|n| m.is_match(n)),
+        }
     }
 
     /// [`matches`](Self::matches), or the last segment of the repository matches (patterns a
     /// user writes: `mydb*`).
     pub fn matches_loosely(&self, image: &ImageRef) -> bool {
-        self.matches(image) || self.matcher.is_match(image.last_segment())
+        self.matches(image)
+            || match &self.matcher {
+                None => self.text == image.last_segment(),
+                Some(m) => m.is_match(image.last_segment()),
+            }
     }
 
     pub fn as_str(&self) -> &str {
@@ -182,5 +207,51 @@ mod pattern_tests {
         assert!(m("ghcr.io/**", "ghcr.io/acme/api:2"));
         assert!(m("mydb*", "registry.internal/team/mydb-server:4.2"));
         assert!(ImagePattern::new("[").is_err());
+    }
+
+    /// A pattern without glob syntax is compared as text; it must match exactly what the same
+    /// pattern matches as a glob.
+    #[test]
+    fn literal_patterns_match_as_their_globs_do() {
+        let images = [
+            "nginx",
+            "nginx:1.27",
+            "bitnami/nginx",
+            "docker.io/library/nginx@sha256:abc",
+            "index.docker.io/nginxinc/nginx-unprivileged:1.27",
+            "registry.k8s.io/ingress-nginx/controller:v1.11.0",
+            "localhost:5000/app",
+            "quay.io/argoproj/argocd:v2.12",
+            "ghcr.io/acme/library/api",
+            "library/nginx",
+        ];
+        let patterns = [
+            "nginx",
+            "library/nginx",
+            "docker.io/library/nginx",
+            "bitnami/nginx",
+            "docker.io/bitnami/nginx",
+            "nginxinc/nginx-unprivileged",
+            "registry.k8s.io/ingress-nginx/controller",
+            "controller",
+            "localhost:5000/app",
+            "app",
+            "ghcr.io/acme/library/api",
+            "api",
+            "docker.io",
+            "",
+        ];
+        for p in patterns {
+            let literal = ImagePattern::new(p).unwrap();
+            assert!(literal.matcher.is_none(), "{p}");
+            let glob = globset::GlobBuilder::new(p).literal_separator(true).build().unwrap().compile_matcher();
+            let glob = ImagePattern { text: p.to_owned(), matcher: Some(glob) };
+            for i in images {
+                let r = ImageRef::parse(i).unwrap();
+                assert_eq!(literal.matches(&r), glob.matches(&r), "{p} against {i}");
+                assert_eq!(literal.matches_loosely(&r), glob.matches_loosely(&r), "{p} against {i}, loosely");
+            }
+        }
+        assert!(ImagePattern::new("nginx*").unwrap().matcher.is_some());
     }
 }
