@@ -22,8 +22,10 @@ FROM rust:${RUST_VERSION}-alpine AS build
 RUN apk add --no-cache musl-dev
 WORKDIR /build
 # benches/: Cargo.toml declares a bench target, and cargo reads every declared target's path.
-COPY Cargo.toml Cargo.lock ./
+# build.rs and data/: the data tables are compiled in (build.rs turns them into JSON).
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY benches ./benches
+COPY data ./data
 COPY src ./src
 RUN cargo build --release --locked && cp target/release/kube-rofs /kube-rofs
 

@@ -61,7 +61,7 @@ pub enum LogDir {
 }
 
 /// One image profile.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
     pub name: String,
     pub images: Vec<ImagePattern>,
@@ -116,18 +116,31 @@ impl Profile {
     }
 }
 
+/// `data/images.yaml`, the source (the tests read it as YAML).
+#[cfg(test)]
 const BUILT_IN: &str = include_str!("../../data/images.yaml");
 
-/// Parse a table of profiles (the data file's shape).
-pub fn parse_table(text: &str) -> Result<Vec<Profile>, String> {
-    let raw: Vec<RawProfile> = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
+/// `data/images.yaml` as build.rs compiled it to JSON: read about ten times faster.
+const COMPILED: &str = include_str!(concat!(env!("OUT_DIR"), "/images.json"));
+
+/// A table of profiles from its entries as read.
+fn from_raw_table(raw: Vec<RawProfile>) -> Result<Vec<Profile>, String> {
     raw.into_iter().map(Profile::from_raw).collect()
+}
+
+/// Parse a table of profiles (the data file's shape).
+#[cfg(test)]
+pub fn parse_table(text: &str) -> Result<Vec<Profile>, String> {
+    from_raw_table(serde_yaml::from_str(text).map_err(|e| e.to_string())?)
 }
 
 /// The built-in profiles, parsed once.
 pub fn built_in() -> &'static [Profile] {
     static TABLE: OnceLock<Vec<Profile>> = OnceLock::new();
-    TABLE.get_or_init(|| parse_table(BUILT_IN).expect("data/images.yaml is valid (tested)"))
+    TABLE.get_or_init(|| {
+        let raw = serde_json::from_str(COMPILED).map_err(|e| e.to_string());
+        raw.and_then(from_raw_table).expect("data/images.yaml is valid (tested)")
+    })
 }
 
 /// The built-in profile of `image`: the first entry that matches.
@@ -173,6 +186,11 @@ mod tests {
         let nginx = table.iter().find(|p| p.name == "nginx").unwrap();
         assert_eq!(nginx.log_dir, LogDir::None);
         assert_eq!(nginx.prefilled[0].action, Action::Omit);
+    }
+
+    #[test]
+    fn the_compiled_table_is_the_data_file() {
+        assert_eq!(built_in(), parse_table(BUILT_IN).unwrap());
     }
 
     #[test]
