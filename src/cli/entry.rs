@@ -87,5 +87,5 @@ pub fn options_from_args(words: &[&str]) -> Result<Options, String> {
     let (_, file, _) = resolve::load_config(&args).map_err(|e| e.to_string())?;
     let c = resolve::effective(&args, None, file);
     resolve::writable_paths(&c).map_err(|e| e.to_string())?;
-    Ok(resolve::options(&c, args.helm_values))
+    resolve::options(&c, args.helm_values).map_err(|e| e.to_string())
 }
