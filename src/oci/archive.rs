@@ -487,6 +487,48 @@ mod tests {
         assert!(volumes(b"{").is_err());
     }
 
+    fn golden(case: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("golden").join(case)
+    }
+
+    fn shown(names: &[ImageRef]) -> Vec<String> {
+        names.iter().map(ImageRef::to_string).collect()
+    }
+
+    #[test]
+    fn an_oci_layout_directory_and_the_same_layout_in_a_tar() {
+        let dir = golden("image-archive-oci-layout/image");
+        let manifest = "sha256:8727b2ebd1cad0787cac859521b956180e13834618ec2c79d7803e2e49d07c37";
+        let tmp = tempfile::tempdir().unwrap();
+        let tarball = tmp.path().join("layout.tar");
+        let mut builder = tar::Builder::new(File::create(&tarball).unwrap());
+        builder.append_dir_all(".", &dir).unwrap();
+        builder.finish().unwrap();
+        drop(builder);
+        for path in [dir, tarball] {
+            let a = read(&path).unwrap();
+            assert_eq!(a.images.len(), 1, "{}", path.display());
+            let i = &a.images[0];
+            assert_eq!(shown(&i.names), ["registry.example.com/team/app:1.0"]);
+            assert_eq!(i.digests, [manifest]);
+            assert_eq!(i.volumes, ["/data", "/var/cache/app"]);
+            assert_eq!(i.platform, None);
+            assert!(a.notes.is_empty(), "{:?}", a.notes);
+        }
+    }
+
+    #[test]
+    fn a_docker_save_tarball() {
+        let a = read(&golden("image-archive-docker-save/image.tar")).unwrap();
+        assert_eq!(a.images.len(), 1);
+        let i = &a.images[0];
+        assert_eq!(shown(&i.names), ["docker.io/team/worker:2.1"]);
+        assert!(i.digests.is_empty(), "a classic docker save has no manifest digest");
+        assert_eq!(i.volumes, ["/var/lib/worker", "/var/spool/jobs"]);
+        assert!(i.is(&ImageRef::parse("team/worker:2.1").unwrap()));
+        assert!(!i.is(&ImageRef::parse("team/worker").unwrap()));
+    }
+
     #[test]
     fn paths_inside_an_archive_stay_inside() {
         assert_eq!(normal(Path::new("./blobs/sha256/ab")).as_deref(), Some("blobs/sha256/ab"));
