@@ -6,6 +6,8 @@
 //! cli     flags + configuration resolved once; entry point; explain, completions, man
 //! run     discover -> read -> analyze -> diff / write -> report, file by file, in parallel
 //! report  the output formats (text, JSON, SARIF, GitHub, rdjsonl), diffs, colour, progress
+//! oci     what images declare (their Volumes): image archives on disk, registries, a disk
+//!         cache by digest; answers fix's ImageSource
 //! fix     the pipeline: decode -> load -> find -> classify -> plan (one Fix per pod spec)
 //!         -> apply -> verify (serde_yaml, independently)
 //! k8s     where containers live in each kind, what a container is for this check
@@ -22,6 +24,7 @@ mod config;
 mod fix;
 mod fs;
 mod k8s;
+mod oci;
 mod report;
 mod run;
 mod yaml;
