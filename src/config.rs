@@ -29,7 +29,8 @@ pub struct Config {
     /// Use the built-in stateful signals (default true).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_stateful_images: Option<bool>,
-    /// Globs of file paths (relative to the current directory) never read.
+    /// Globs of file paths (relative to the current directory) never read; `*` stays within a
+    /// directory, `**` crosses directories.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<String>,
     /// check passes at this share of read-only containers: 0.9 or "90%", as on the command line.
@@ -196,7 +197,7 @@ pub fn parse(text: &str) -> Result<Config, (Option<(usize, usize)>, String)> {
         k.entry().map_err(|e| (key_pos(text, "kinds"), e))?;
     }
     for g in config.exclude.iter() {
-        globset::Glob::new(g).map_err(|e| (key_pos(text, "exclude"), format!("exclude: {e}")))?;
+        crate::k8s::image::glob(g).map_err(|e| (key_pos(text, "exclude"), format!("exclude: {e}")))?;
     }
     if config.image_archives.iter().any(|p| p.as_os_str().is_empty()) {
         return Err((key_pos(text, "imageArchives"), "imageArchives: an empty path".into()));

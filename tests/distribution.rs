@@ -200,7 +200,10 @@ fn the_dockerfile_builds_an_image_pre_commit_can_run() {
     }
     assert!(compiled_in.contains("data"), "data/kinds.yaml is compiled in: {compiled_in:?}");
     for dir in compiled_in.iter().filter(|d| *d != "src") {
-        assert!(dockerfile.contains(&format!("COPY {dir} ./{dir}")), "the build compiles in {dir}/ but does not copy it");
+        assert!(
+            dockerfile.contains(&format!("COPY {dir} ./{dir}")),
+            "the build compiles in {dir}/ but does not copy it"
+        );
     }
     // HTTPS to registries (--resolve-images) needs trusted roots in an image that has nothing else.
     assert!(

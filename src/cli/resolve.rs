@@ -166,7 +166,7 @@ pub fn settings(mode: Mode, args: FixArgs, check: Check) -> Result<Settings, Con
     let options = options(&c, args.helm_values)?;
     let mut exclude = globset::GlobSetBuilder::new();
     for g in &c.exclude {
-        exclude.add(globset::Glob::new(g).map_err(|e| ConfigError(format!("exclude: {e}")))?);
+        exclude.add(crate::k8s::image::glob(g).map_err(|e| ConfigError(format!("exclude: {e}")))?);
     }
     Ok(Settings {
         format: args.format,

@@ -132,12 +132,15 @@ pub struct ImagePattern {
     matcher: globset::GlobMatcher,
 }
 
+/// The one glob dialect of kube-rofs's data and configuration (image patterns, `exclude`):
+/// globset's, with `*` and `?` inside one path segment and `**` across segments.
+pub fn glob(text: &str) -> Result<globset::Glob, globset::Error> {
+    globset::GlobBuilder::new(text).literal_separator(true).build()
+}
+
 impl ImagePattern {
     pub fn new(text: &str) -> Result<ImagePattern, String> {
-        let glob = globset::GlobBuilder::new(text)
-            .literal_separator(true)
-            .build()
-            .map_err(|e| format!("image pattern {text:?}: {e}"))?;
+        let glob = glob(text).map_err(|e| format!("image pattern {text:?}: {e}"))?;
         Ok(ImagePattern { text: text.to_owned(), matcher: glob.compile_matcher() })
     }
 
