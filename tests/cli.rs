@@ -901,3 +901,32 @@ fn the_usage_output_sample_is_what_check_prints_for_the_examples() {
     assert_eq!(r.code, 1, "{r}");
     assert_eq!(r.stdout, sample, "docs/usage.md, \"Output\", is out of date");
 }
+
+#[test]
+fn a_large_files_diff_is_made_while_printed_and_applies_like_any_other() {
+    // Over 1 MiB, with a change every other line: the diff is one hunk over the whole file,
+    // written in pieces as it is made (report::model::DIFF_WHEN_PRINTED_FROM).
+    let doc = |i: usize| {
+        format!(
+            "{{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {{\"name\": \"p{i}\"}}, \"spec\": {{\"containers\": [{{\"name\": \"c\", \"image\": \"example/web:1.0\"}}]}}}}\n"
+        )
+    };
+    let text: String = (0..9000).map(|i| format!("---\n{}", doc(i))).collect();
+    assert!(text.len() > 1 << 20);
+    let fixed = dir_with(&[("big.yaml", &text)]);
+    let patched = dir_with(&[("big.yaml", &text)]);
+    let d = kube_rofs(patched.path(), &["diff", "big.yaml"]);
+    assert_eq!(d.code, 1, "{}", d.stderr);
+    assert_eq!(d.stdout.lines().filter(|l| l.starts_with("@@ ")).count(), 1, "one hunk");
+    git(patched.path(), &["init", "-q"], None);
+    git(patched.path(), &["apply", "-"], Some(d.stdout.as_bytes()));
+    assert_eq!(kube_rofs(fixed.path(), &["fix", "big.yaml"]).code, 0);
+    assert!(read_str(fixed.path(), "big.yaml") == read_str(patched.path(), "big.yaml"), "git apply differs from fix");
+    // Coloured the same way as a small file's diff.
+    let c = kube_rofs(dir_with(&[("big.yaml", &text)]).path(), &["diff", "--color", "always", "big.yaml"]);
+    assert!(c.stdout.starts_with("\x1b[1m--- a/big.yaml\x1b[0m\n"), "{:?}", &c.stdout[..40]);
+    assert_eq!(
+        c.stdout.matches("\x1b[32m+").count(),
+        d.stdout.lines().filter(|l| l.starts_with('+') && !l.starts_with("+++")).count()
+    );
+}

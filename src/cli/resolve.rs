@@ -153,6 +153,7 @@ pub fn options(c: &Config, helm_values: bool) -> Result<Options, ConfigError> {
         // Validated when the file was read.
         kinds: c.kinds.iter().filter_map(|k| k.entry().ok()).collect(),
         images: images(c)?,
+        fixed_text: true,
     })
 }
 
@@ -163,7 +164,9 @@ pub fn settings(mode: Mode, args: FixArgs, check: Check) -> Result<Settings, Con
         return Err(ConfigError("error: --log-dir needs a path (--no-log-dir adds no log directory)".into()));
     }
     let c = effective(&args, check, file);
-    let options = options(&c, args.helm_values)?;
+    let mut options = options(&c, args.helm_values)?;
+    // check and diff work from the fixes' edits; only fix writes the fixed file.
+    options.fixed_text = mode == Mode::Fix;
     let mut exclude = globset::GlobSetBuilder::new();
     for g in &c.exclude {
         exclude.add(crate::k8s::image::glob(g).map_err(|e| ConfigError(format!("exclude: {e}")))?);
