@@ -1,4 +1,4 @@
-# kube-rofs in a container: a static musl binary on an empty base image.
+# kube-rofs in a container: a static musl binary and a CA bundle on an empty base image.
 #
 #   docker build -t kube-rofs .
 #   docker run --rm -v "$PWD:/src" kube-rofs check .
@@ -18,11 +18,13 @@
 ARG RUST_VERSION=1.95
 
 FROM rust:${RUST_VERSION}-alpine AS build
+# ca-certificates: the bundle the last stage copies, for --resolve-images over HTTPS.
 # hadolint ignore=DL3018
-RUN apk add --no-cache musl-dev
+RUN apk add --no-cache musl-dev ca-certificates
 WORKDIR /build
 # benches/: Cargo.toml declares a bench target, and cargo reads every declared target's path.
-# build.rs and data/: the data tables are compiled in (build.rs turns them into JSON).
+# data/: the tables compiled in (kinds, image profiles, stateful signals); build.rs turns
+# them into JSON.
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY benches ./benches
 COPY data ./data
@@ -36,6 +38,9 @@ RUN ["/kube-rofs", "--version"]
 
 FROM scratch
 COPY --from=check /kube-rofs /kube-rofs
+# The CA bundle where rustls's platform verifier looks on Linux: without it, every registry
+# lookup of --resolve-images fails (with a note) for lack of trusted roots.
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY LICENSE-MIT LICENSE-APACHE /licenses/
 WORKDIR /src
 ENTRYPOINT ["/kube-rofs"]

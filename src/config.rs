@@ -29,7 +29,8 @@ pub struct Config {
     /// Use the built-in stateful signals (default true).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_stateful_images: Option<bool>,
-    /// Globs of file paths (relative to the current directory) never read.
+    /// Globs of file paths (relative to the current directory) never read; `*` stays within a
+    /// directory, `**` crosses directories.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<String>,
     /// check passes at this share of read-only containers: 0.9 or "90%", as on the command line.
@@ -47,6 +48,13 @@ pub struct Config {
     /// More workload kinds: where their containers live.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kinds: Vec<CustomKind>,
+    /// Image archives (OCI image layouts, `docker save` tarballs) whose configs' `Volumes` get
+    /// writable mounts; relative paths are relative to the configuration file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_archives: Vec<PathBuf>,
+    /// Fetch image configs from registries (default false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolve_images: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -133,10 +141,21 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         return Err(ConfigError(format!("{shown}: error: not a regular file")));
     }
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError(format!("{shown}: error: cannot read: {e}")))?;
-    parse(&text).map_err(|(pos, message)| match pos {
+    let at = |(pos, message): (Option<(usize, usize)>, String)| match pos {
         Some((line, col)) => ConfigError(format!("{shown}:{line}:{col}: error: {message}")),
         None => ConfigError(format!("{shown}: error: {message}")),
-    })
+    };
+    let mut config = parse(&text).map_err(at)?;
+    // Archives are named relative to the file, wherever kube-rofs runs from.
+    let dir = path.parent().unwrap_or(Path::new(""));
+    for archive in &mut config.image_archives {
+        let named = archive.display().to_string();
+        *archive = dir.join(&*archive);
+        if let Err(e) = std::fs::metadata(&*archive) {
+            return Err(at((key_pos(&text, "imageArchives"), format!("imageArchives: {named}: {e}"))));
+        }
+    }
+    Ok(config)
 }
 
 /// Parse configuration text; an error carries its 1-based line and column when known.
@@ -178,7 +197,10 @@ pub fn parse(text: &str) -> Result<Config, (Option<(usize, usize)>, String)> {
         k.entry().map_err(|e| (key_pos(text, "kinds"), e))?;
     }
     for g in config.exclude.iter() {
-        globset::Glob::new(g).map_err(|e| (key_pos(text, "exclude"), format!("exclude: {e}")))?;
+        crate::k8s::image::glob(g).map_err(|e| (key_pos(text, "exclude"), format!("exclude: {e}")))?;
+    }
+    if config.image_archives.iter().any(|p| p.as_os_str().is_empty()) {
+        return Err((key_pos(text, "imageArchives"), "imageArchives: an empty path".into()));
     }
     Ok(config)
 }
@@ -241,9 +263,12 @@ mod tests {
         let c = parse(
             "logDir: /var/log/nginx\nwritablePaths: [/var/cache]\nimageWritablePaths:\n  'nginx*': [/var/run]\n\
              statefulImages: [mydb*]\ndefaultStatefulImages: false\nexclude: ['vendor/**']\nthreshold: 0.9\n\
-             fixExplicitFalse: true\nemptyDir: {sizeLimit: 64Mi, medium: Memory}\n",
+             fixExplicitFalse: true\nemptyDir: {sizeLimit: 64Mi, medium: Memory}\n\
+             imageArchives: [images/app.tar]\nresolveImages: true\n",
         )
         .unwrap();
+        assert_eq!(c.image_archives, [PathBuf::from("images/app.tar")]);
+        assert_eq!(c.resolve_images, Some(true));
         assert_eq!(c.log_dir.as_deref(), Some("/var/log/nginx"));
         assert_eq!(c.image_writable_paths["nginx*"], ["/var/run"]);
         assert_eq!(c.empty_dir.size_limit.as_deref(), Some("64Mi"));
@@ -273,6 +298,21 @@ mod tests {
         assert!(parse("threshold: 101%\n").is_err());
         assert_eq!(parse("threshold: 90%\n").unwrap().threshold, Some(0.9), "as on the command line");
         assert_eq!(parse("threshold: 0.75\n").unwrap().threshold, Some(0.75));
+        let (pos, message) = parse("threshold: 0.5\nimageArchives: ['']\n").unwrap_err();
+        assert_eq!((pos, message.as_str()), (Some((2, 1)), "imageArchives: an empty path"));
+        assert!(parse("resolveImages: sometimes\n").unwrap_err().1.contains("invalid type"));
+    }
+
+    #[test]
+    fn image_archives_are_relative_to_the_file_and_must_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("images/app")).unwrap();
+        let f = dir.path().join(".kube-rofs.yaml");
+        std::fs::write(&f, "imageArchives: [images/app]\n").unwrap();
+        assert_eq!(load(&f).unwrap().image_archives, [dir.path().join("images/app")]);
+        std::fs::write(&f, "threshold: 0.5\nimageArchives:\n  - images/missing.tar\n").unwrap();
+        let e = load(&f).unwrap_err().0;
+        assert!(e.starts_with(&format!("{}:2:1: error: imageArchives: images/missing.tar: ", f.display())), "{e}");
     }
 
     #[test]

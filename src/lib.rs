@@ -5,13 +5,16 @@
 //! ```text
 //! cli     flags + configuration resolved once; entry point; explain, completions, man
 //! run     discover -> read -> analyze -> diff / write -> report, file by file, in parallel
-//! report  the output formats (text, JSON, SARIF, GitHub, rdjsonl), diffs, colour, progress
+//! report  the output formats (text, JSON, SARIF, GitHub, GitLab, rdjsonl), diffs, colour, progress
+//! oci     what images declare (their Volumes): image archives on disk, registries, a disk
+//!         cache by digest; answers fix's ImageSource
 //! fix     the pipeline: decode -> load -> find -> classify -> plan (one Fix per pod spec)
 //!         -> apply -> verify (serde_yaml, independently)
-//! k8s     where containers live in each kind, what a container is for this check
-//! yaml    source text, span tree, paths, rendering new content, edits
 //! config  the configuration file and its checks (it names kinds in k8s's terms)
-//! fs      discovering, locating and writing files
+//! k8s     where containers live in each kind, image references, profiles and stateful
+//!         signals (all from data/), what a container is for this check
+//! yaml    source text, span tree, paths, rendering new content, edits
+//! fs      discovering (ignore rules), locating and writing files
 //! ```
 //!
 //! The public API is small: [`analyze`] takes a file's path and bytes and returns what the
@@ -22,6 +25,7 @@ mod config;
 mod fix;
 mod fs;
 mod k8s;
+mod oci;
 mod report;
 mod run;
 mod yaml;

@@ -14,7 +14,9 @@ use crate::fs::project;
 use crate::fs::write::{self, Durability};
 use crate::report::emitter::{self, Format, Look};
 use crate::report::escape::say;
-use crate::report::model::{DEFAULT_THRESHOLD, Exit, Failure, FileReport, Mode, Summary, Tally};
+use crate::report::model::{
+    DEFAULT_THRESHOLD, DIFF_WHEN_PRINTED_FROM, Diff, Exit, Failure, FileReport, Mode, Summary, Tally,
+};
 use crate::report::progress::{self, Progress, Verbosity};
 use crate::report::{self, diff};
 
@@ -94,7 +96,7 @@ fn run_one(path: &str, input: &Input, stdin: &[u8], settings: &Settings) -> File
         stdin: file.is_none(),
         bytes: Vec::new(),
         result: Err(Failure { message: String::new(), pos: None }),
-        diff: Vec::new(),
+        diff: Diff::None,
         write_error: None,
     };
     let max = settings.max_file_size;
@@ -130,11 +132,13 @@ fn run_one(path: &str, input: &Input, stdin: &[u8], settings: &Settings) -> File
         bases_out_of_reach(p, &mut outcome, &settings.paths);
     }
     match (settings.mode, file, &outcome.fixed) {
-        (Mode::Diff, _, Some(fixed)) => {
-            // Both sides are valid UTF-8: the input was decoded, the output only adds text.
+        (Mode::Diff, _, _) if outcome.fixes.is_empty() => {}
+        (Mode::Diff, _, _) if report.bytes.len() >= DIFF_WHEN_PRINTED_FROM => report.diff = Diff::WhenPrinted,
+        (Mode::Diff, _, _) => {
+            // Valid UTF-8: the input was decoded.
             let edits: Vec<_> = outcome.fixes.iter().flat_map(|f| &f.edits).collect();
-            let (old, new) = (String::from_utf8_lossy(&report.bytes), String::from_utf8_lossy(fixed));
-            report.diff = diff::unified_edits(&old, &new, &edits, &report.path);
+            let old = String::from_utf8_lossy(&report.bytes);
+            report.diff = Diff::Pieces(diff::unified_edits(&old, &edits, &report.path));
         }
         (Mode::Fix, Some(p), Some(fixed)) => {
             let target = match settings.follow_symlinks {

@@ -8,9 +8,10 @@ use std::path::Path;
 
 /// Each layer and the layers it may import (besides itself), top to bottom as in src/lib.rs.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("cli", &["run", "report", "fix", "k8s", "yaml", "fs", "config"]),
+    ("cli", &["run", "report", "oci", "fix", "k8s", "yaml", "fs", "config"]),
     ("run", &["report", "fix", "k8s", "yaml", "fs"]),
     ("report", &["fix", "k8s", "yaml"]),
+    ("oci", &["fix", "k8s"]),
     ("fix", &["k8s", "yaml", "fs"]),
     ("k8s", &["yaml"]),
     ("yaml", &[]),

@@ -182,17 +182,17 @@ fn gitlab_job_has_the_script() {
         "kube-rofs fix",
         "-o merge_request.create",
         "-o \"merge_request.target=$CI_MERGE_REQUEST_TARGET_BRANCH_NAME\"",
-        "kube-rofs check --format sarif .",
+        "kube-rofs check --format gitlab --output gl-code-quality-report.json .",
     ] {
         assert!(script.contains(needle), "the script lacks {needle}");
     }
-    assert_eq!(str_of(&job["artifacts"], "when"), Some("always"), "the SARIF artifact must be kept always");
+    assert_eq!(str_of(&job["artifacts"], "when"), Some("always"), "the Code Quality report must be kept always");
 }
 
 #[test]
 fn gitlab_job_reviews_the_touched_manifest_and_fixes_the_other() {
     let s = one_touched(Checkout::Head);
-    let (sarif, _) = run_gitlab(&s, true);
+    let (report, _) = run_gitlab(&s, true);
     assert_review(
         &s,
         &["-f=rdjsonl", "-name=kube-rofs", "-reporter=gitlab-mr-discussion", "-filter-mode=diff_context"],
@@ -206,28 +206,28 @@ fn gitlab_job_reviews_the_touched_manifest_and_fixes_the_other() {
     for o in ["merge_request.create", "merge_request.target=main"] {
         assert!(options.iter().any(|x| x == o), "push options {options:?} lack {o}");
     }
-    s.assert_checkout_untouched(&["kube-rofs.sarif"]);
-    s.assert_sarif(&sarif, &["a.yaml", "b.yaml"]);
+    s.assert_checkout_untouched(&["gl-code-quality-report.json"]);
+    s.assert_code_quality(&report, &["a.yaml", "b.yaml"]);
 }
 
 #[test]
 fn gitlab_job_with_nothing_to_review_or_fix() {
     let s = nothing_to_do(Checkout::Head);
-    let (sarif, _) = run_gitlab(&s, true);
+    let (report, _) = run_gitlab(&s, true);
     assert!(s.calls("reviewdog").is_empty(), "reviewdog was called: {:?}", s.calls("reviewdog"));
     assert_no_fix_branch(&s);
-    s.assert_checkout_untouched(&["kube-rofs.sarif"]);
-    s.assert_sarif(&sarif, &[]);
+    s.assert_checkout_untouched(&["gl-code-quality-report.json"]);
+    s.assert_code_quality(&report, &[]);
 }
 
 #[test]
 fn gitlab_job_with_every_manifest_touched() {
     let s = all_touched(Checkout::Head);
-    let (sarif, _) = run_gitlab(&s, true);
+    let (report, _) = run_gitlab(&s, true);
     assert_review(&s, &["-reporter=gitlab-mr-discussion"], &["a.yaml", "deploy/b.yml"]);
     assert_no_fix_branch(&s);
-    s.assert_checkout_untouched(&["kube-rofs.sarif"]);
-    s.assert_sarif(&sarif, &["a.yaml", "deploy/b.yml"]);
+    s.assert_checkout_untouched(&["gl-code-quality-report.json"]);
+    s.assert_code_quality(&report, &["a.yaml", "deploy/b.yml"]);
 }
 
 #[test]

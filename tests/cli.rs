@@ -879,3 +879,70 @@ fn help_points_only_at_documents_and_sections_that_exist() {
     }
     assert!(checked >= 3, "expected references in --help; found {checked}");
 }
+
+/// The fenced block of `lang` that follows `after` in `text`.
+fn fenced<'a>(text: &'a str, after: &str, lang: &str) -> &'a str {
+    let from = text.find(after).unwrap_or_else(|| panic!("README has no {after:?}")) + after.len();
+    let open = format!("```{lang}\n");
+    let start = text[from..].find(&open).unwrap() + from + open.len();
+    let end = text[start..].find("```").unwrap() + start;
+    &text[start..end]
+}
+
+#[test]
+fn the_readme_example_is_what_the_binary_prints() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let example = &readme[readme.find("## Example").unwrap()..];
+    let dir = dir_with(&[("deploy.yaml", fenced(example, "A small Deployment", "yaml"))]);
+    let d = kube_rofs(dir.path(), &["diff", "deploy.yaml"]);
+    assert_eq!(d.code, 1, "{d}");
+    assert_eq!(d.stdout, fenced(example, "shows the lines", "diff"));
+    assert_eq!(d.stderr, fenced(example, "on standard error", "text"));
+    let c = kube_rofs(dir.path(), &["check", "deploy.yaml"]);
+    assert_eq!(c.stdout, fenced(example, "what it left alone", "text"));
+    let f = kube_rofs(dir.path(), &["fix", "deploy.yaml"]);
+    assert_eq!(f.code, 0, "{f}");
+    let applied = dir_with(&[("deploy.yaml", fenced(example, "A small Deployment", "yaml"))]);
+    git(applied.path(), &["init", "-q"], None);
+    git(applied.path(), &["apply", "-"], Some(d.stdout.as_bytes()));
+    assert_eq!(read_str(dir.path(), "deploy.yaml"), read_str(applied.path(), "deploy.yaml"), "fix writes that diff");
+}
+
+#[test]
+fn the_usage_output_sample_is_what_check_prints_for_the_examples() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let usage = std::fs::read_to_string(root.join("docs/usage.md")).unwrap();
+    let sample = fenced(&usage, "(`kube-rofs check examples`)", "");
+    let r = kube_rofs(root, &["check", "--no-config", "examples"]);
+    assert_eq!(r.code, 1, "{r}");
+    assert_eq!(r.stdout, sample, "docs/usage.md, \"Output\", is out of date");
+}
+
+#[test]
+fn a_large_files_diff_is_made_while_printed_and_applies_like_any_other() {
+    // Over 1 MiB, with a change every other line: the diff is one hunk over the whole file,
+    // written in pieces as it is made (report::model::DIFF_WHEN_PRINTED_FROM).
+    let doc = |i: usize| {
+        format!(
+            "{{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {{\"name\": \"p{i}\"}}, \"spec\": {{\"containers\": [{{\"name\": \"c\", \"image\": \"example/web:1.0\"}}]}}}}\n"
+        )
+    };
+    let text: String = (0..9000).map(|i| format!("---\n{}", doc(i))).collect();
+    assert!(text.len() > 1 << 20);
+    let fixed = dir_with(&[("big.yaml", &text)]);
+    let patched = dir_with(&[("big.yaml", &text)]);
+    let d = kube_rofs(patched.path(), &["diff", "big.yaml"]);
+    assert_eq!(d.code, 1, "{}", d.stderr);
+    assert_eq!(d.stdout.lines().filter(|l| l.starts_with("@@ ")).count(), 1, "one hunk");
+    git(patched.path(), &["init", "-q"], None);
+    git(patched.path(), &["apply", "-"], Some(d.stdout.as_bytes()));
+    assert_eq!(kube_rofs(fixed.path(), &["fix", "big.yaml"]).code, 0);
+    assert!(read_str(fixed.path(), "big.yaml") == read_str(patched.path(), "big.yaml"), "git apply differs from fix");
+    // Coloured the same way as a small file's diff.
+    let c = kube_rofs(dir_with(&[("big.yaml", &text)]).path(), &["diff", "--color", "always", "big.yaml"]);
+    assert!(c.stdout.starts_with("\x1b[1m--- a/big.yaml\x1b[0m\n"), "{:?}", &c.stdout[..40]);
+    assert_eq!(
+        c.stdout.matches("\x1b[32m+").count(),
+        d.stdout.lines().filter(|l| l.starts_with('+') && !l.starts_with("+++")).count()
+    );
+}

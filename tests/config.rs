@@ -122,3 +122,16 @@ fn threshold_takes_a_percentage_as_on_the_command_line() {
     assert_eq!(r.code, 2, "{r}");
     assert!(r.stderr.contains(".kube-rofs.yaml:1:1: error: threshold must be between 0 and 1"), "{}", r.stderr);
 }
+
+#[test]
+fn exclude_globs_use_the_image_patterns_dialect() {
+    // `*` stays inside one directory, `**` crosses them: as in imageWritablePaths.
+    let dir = repo("exclude: ['*.yaml', '**/testdata/**']\n");
+    for (name, text) in [("top.yaml", POD), ("apps/testdata/x.yaml", POD)] {
+        write(dir.path(), name, text);
+    }
+    let r = kube_rofs(dir.path(), &["check", "--threshold", "0", "--no-ignore", "."]);
+    assert_eq!(r.code, 0, "{r}");
+    assert!(!r.stdout.contains("top.yaml") && !r.stdout.contains("testdata"), "{}", r.stdout);
+    assert!(r.stdout.contains("apps/web/pod.yaml") && r.stdout.contains("vendor/pod.yaml"), "{}", r.stdout);
+}

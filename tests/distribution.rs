@@ -184,6 +184,33 @@ fn the_dockerfile_builds_an_image_pre_commit_can_run() {
         "Cargo.toml declares a bench target: the build needs benches/ (and without one, does not)"
     );
 
+    // Files compiled in (include_str!, include_bytes!) are copied: each top-level directory they
+    // live in has its COPY line.
+    let mut compiled_in = std::collections::BTreeSet::new();
+    for e in walkdir::WalkDir::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("src")) {
+        let e = e.unwrap();
+        let Ok(text) = std::fs::read_to_string(e.path()) else { continue };
+        for (at, _) in text.match_indices("include_str!(\"").chain(text.match_indices("include_bytes!(\"")) {
+            let rel = text[at..].split('"').nth(1).unwrap();
+            let target = e.path().parent().unwrap().join(rel);
+            let target = target.canonicalize().unwrap_or_else(|err| panic!("{rel} from {}: {err}", e.path().display()));
+            let top = target.strip_prefix(Path::new(env!("CARGO_MANIFEST_DIR")).canonicalize().unwrap()).unwrap();
+            compiled_in.insert(top.components().next().unwrap().as_os_str().to_string_lossy().into_owned());
+        }
+    }
+    assert!(compiled_in.contains("data"), "data/kinds.yaml is compiled in: {compiled_in:?}");
+    for dir in compiled_in.iter().filter(|d| *d != "src") {
+        assert!(
+            dockerfile.contains(&format!("COPY {dir} ./{dir}")),
+            "the build compiles in {dir}/ but does not copy it"
+        );
+    }
+    // HTTPS to registries (--resolve-images) needs trusted roots in an image that has nothing else.
+    assert!(
+        image.iter().any(|l| l.starts_with("COPY --from=build /etc/ssl/certs/ca-certificates.crt ")),
+        "the image has no CA bundle"
+    );
+
     let arg = lines.iter().find_map(|l| l.strip_prefix("ARG RUST_VERSION=")).expect("no ARG RUST_VERSION");
     let floor = cargo_toml("package", "rust-version").expect("no rust-version");
     let version = |v: &str| v.split('.').map(|n| n.parse::<u32>().unwrap()).collect::<Vec<_>>();

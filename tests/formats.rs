@@ -287,11 +287,71 @@ fn every_format_reproduces_fix_exactly() {
         if let Err(e) = validator.validate(&sarif) {
             panic!("{p}: SARIF does not validate: {e}");
         }
+        let gitlab: Value = serde_json::from_str(&emitted(&path, &args, "gitlab")).unwrap();
+        code_quality_issues(&gitlab, &format!("{p}"));
+        let lines = |v: &[Value], at: &dyn Fn(&Value) -> &Value| v.iter().map(|r| n(at(r))).collect::<Vec<_>>();
+        let results = sarif["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(
+            lines(gitlab.as_array().unwrap(), &|i| &i["location"]["lines"]["begin"]),
+            lines(results, &|r| &r["locations"][0]["physicalLocation"]["region"]["startLine"]),
+            "{p}: GitLab issues and SARIF results differ"
+        );
         checked += 1;
     }
     println!("{checked} files checked in every format, {changed} of them changed by fix");
     println!("{alone} SARIF fixes and rdjsonl suggestions each applied alone: all parse, none leaves a mount dangling");
     assert!(checked >= 40 && changed > 0 && alone >= 2 * changed);
+}
+
+/// An array of GitLab Code Quality issues with the fields GitLab documents
+/// (docs.gitlab.com/ci/testing/code_quality, "Code Quality report format"): `description`,
+/// `check_name`, `fingerprint` (unique), `severity` (info, minor, major, critical, blocker),
+/// `location.path` and `location.lines.begin`.
+fn code_quality_issues(report: &Value, p: &str) {
+    let issues = report.as_array().unwrap_or_else(|| panic!("{p}: GitLab report is not an array"));
+    let mut fingerprints = std::collections::HashSet::new();
+    for i in issues {
+        for key in ["description", "check_name", "fingerprint"] {
+            assert!(i[key].as_str().is_some_and(|s| !s.is_empty()), "{p}: {key} missing in {i}");
+        }
+        assert!(fingerprints.insert(i["fingerprint"].as_str().unwrap()), "{p}: fingerprint repeated: {i}");
+        let severity = i["severity"].as_str().unwrap_or_default();
+        assert!(["info", "minor", "major", "critical", "blocker"].contains(&severity), "{p}: severity {i}");
+        assert!(i["location"]["path"].as_str().is_some_and(|s| !s.is_empty()), "{p}: location.path in {i}");
+        assert!(i["location"]["lines"]["begin"].as_u64().is_some_and(|l| l >= 1), "{p}: lines.begin in {i}");
+    }
+}
+
+#[test]
+fn gitlab_fingerprints_follow_the_container_not_its_line() {
+    let dir = common::dir_with(&[("w.yaml", common::WRITABLE)]);
+    let report = |dir: &Path| -> Value {
+        let r = common::kube_rofs(dir, &["check", "--no-config", "--format", "gitlab", "w.yaml"]);
+        assert_eq!(r.code, 1, "{r}");
+        serde_json::from_str(&r.stdout).unwrap()
+    };
+    let before = report(dir.path());
+    code_quality_issues(&before, "w.yaml");
+    assert_eq!(before.as_array().unwrap().len(), 1, "{before}");
+    assert_eq!(before[0]["location"]["path"], "w.yaml");
+    assert_eq!(before[0]["severity"], "major");
+    // Lines added above: the same issue, a line further down.
+    common::write(dir.path(), "w.yaml", format!("# owner: team-a\n{}", common::WRITABLE));
+    let after = report(dir.path());
+    assert_eq!(after[0]["fingerprint"], before[0]["fingerprint"]);
+    assert_eq!(n(&after[0]["location"]["lines"]["begin"]), n(&before[0]["location"]["lines"]["begin"]) + 1);
+    // The same workload twice in a file: two issues, two fingerprints; another container name:
+    // another fingerprint.
+    common::write(dir.path(), "w.yaml", format!("{}---\n{}", common::WRITABLE, common::WRITABLE));
+    let twice = report(dir.path());
+    code_quality_issues(&twice, "twice");
+    assert_eq!(twice.as_array().unwrap().len(), 2);
+    common::write(dir.path(), "w.yaml", common::WRITABLE.replace("name: app", "name: other"));
+    assert_ne!(report(dir.path())[0]["fingerprint"], before[0]["fingerprint"]);
+    // Nothing to report: an empty array.
+    common::write(dir.path(), "w.yaml", common::READ_ONLY);
+    let r = common::kube_rofs(dir.path(), &["check", "--no-config", "--format", "gitlab", "w.yaml"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "[]\n"), "{r}");
 }
 
 #[test]

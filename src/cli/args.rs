@@ -156,6 +156,17 @@ pub struct FixArgs {
     /// mappings in Helm charts' values files (values*.yaml next to Chart.yaml).
     #[arg(long)]
     pub helm_values: bool,
+    /// An OCI image layout (directory or tar) or a `docker save` tarball: the Volumes of the
+    /// images it holds get writable emptyDir mounts in containers running them. Repeatable.
+    #[arg(long = "image-archive", value_name = "PATH")]
+    pub image_archives: Vec<PathBuf>,
+    /// Fetch each image's manifest and config (never its layers) from its registry for the
+    /// Volumes it declares; cached by digest. Unreachable or denied: a note, never an error.
+    #[arg(long)]
+    pub resolve_images: bool,
+    /// Do not contact registries, whatever the configuration file says.
+    #[arg(long, conflicts_with = "resolve_images")]
+    pub no_resolve_images: bool,
     #[command(flatten)]
     pub ui: UiArgs,
 }

@@ -2,13 +2,18 @@
 //! configuration; the run's settings and `kube-rofs config` both come from it.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use super::args::{CheckArgs, FixArgs};
 use crate::config::{self, Config, ConfigError};
-use crate::fix::options::{DEFAULT_LOG_DIR, Options};
+use crate::fix::options::{DEFAULT_LOG_DIR, ImageSource, Options};
 use crate::fs::write::Durability;
 use crate::k8s::image::ImagePattern;
 use crate::k8s::policy::Policy;
+use crate::oci::cache::Cache;
+use crate::oci::registry::{DEFAULT_DEADLINE, Registry};
+use crate::oci::source::Images;
 use crate::report::model::{DEFAULT_THRESHOLD, Mode};
 use crate::report::progress::Progress;
 use crate::run::Settings;
@@ -55,6 +60,9 @@ pub fn effective(args: &FixArgs, check: Check, file: Config) -> Config {
     };
     let mut stateful_images = file.stateful_images.clone();
     stateful_images.extend(args.stateful_images.iter().cloned());
+    let mut image_archives = file.image_archives.clone();
+    image_archives.extend(args.image_archives.iter().cloned());
+    let resolve_images = !args.no_resolve_images && (args.resolve_images || file.resolve_images == Some(true));
     Config {
         log_dir: Some(log_dir),
         stateful_images,
@@ -62,6 +70,8 @@ pub fn effective(args: &FixArgs, check: Check, file: Config) -> Config {
         threshold: Some(threshold.or(file.threshold).unwrap_or(DEFAULT_THRESHOLD)),
         strict: Some(strict),
         fix_explicit_false: Some(args.fix_explicit_false || file.fix_explicit_false == Some(true)),
+        image_archives,
+        resolve_images: Some(resolve_images),
         ..file
     }
 }
@@ -82,6 +92,36 @@ pub fn writable_paths(c: &Config) -> Result<Vec<String>, ConfigError> {
         paths.push(p.clone());
     }
     Ok(paths)
+}
+
+/// The environment variable bounding the time spent resolving one image, in seconds.
+pub const REGISTRY_TIMEOUT_ENV: &str = "KUBE_ROFS_REGISTRY_TIMEOUT";
+
+/// What images say about themselves, built once per run: the archives read now (one that cannot
+/// be read is an error naming it), and a registry client when `resolveImages` is on.
+pub fn images(c: &Config) -> Result<Option<Arc<dyn ImageSource>>, ConfigError> {
+    let resolve = c.resolve_images == Some(true);
+    if c.image_archives.is_empty() && !resolve {
+        return Ok(None);
+    }
+    let registry = match resolve {
+        true => Some(Registry::new(Cache::default_dir().map(Cache::new), registry_deadline()?)),
+        false => None,
+    };
+    let images = Images::open(&c.image_archives, registry).map_err(ConfigError)?;
+    Ok(Some(Arc::new(images)))
+}
+
+/// `KUBE_ROFS_REGISTRY_TIMEOUT` (seconds, more than 0 and at most 600), else 10 s.
+fn registry_deadline() -> Result<Duration, ConfigError> {
+    let Some(v) = std::env::var_os(REGISTRY_TIMEOUT_ENV) else { return Ok(DEFAULT_DEADLINE) };
+    let text = v.to_string_lossy();
+    match text.trim().parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 600.0 => Ok(Duration::from_secs_f64(s)),
+        _ => Err(ConfigError(format!(
+            "error: {REGISTRY_TIMEOUT_ENV} must be a number of seconds above 0 and at most 600, not {text:?}"
+        ))),
+    }
 }
 
 /// Image patterns of the configuration, in the one glob dialect; an invalid one is an error
@@ -113,7 +153,8 @@ pub fn options(c: &Config, helm_values: bool) -> Result<Options, ConfigError> {
         helm_values,
         // Validated when the file was read.
         kinds: c.kinds.iter().filter_map(|k| k.entry().ok()).collect(),
-        images: None,
+        images: images(c)?,
+        fixed_text: true,
     })
 }
 
@@ -124,10 +165,12 @@ pub fn settings(mode: Mode, args: FixArgs, check: Check) -> Result<Settings, Con
         return Err(ConfigError("error: --log-dir needs a path (--no-log-dir adds no log directory)".into()));
     }
     let c = effective(&args, check, file);
-    let options = options(&c, args.helm_values)?;
+    let mut options = options(&c, args.helm_values)?;
+    // check and diff work from the fixes' edits; only fix writes the fixed file.
+    options.fixed_text = mode == Mode::Fix;
     let mut exclude = globset::GlobSetBuilder::new();
     for g in &c.exclude {
-        exclude.add(globset::Glob::new(g).map_err(|e| ConfigError(format!("exclude: {e}")))?);
+        exclude.add(crate::k8s::image::glob(g).map_err(|e| ConfigError(format!("exclude: {e}")))?);
     }
     Ok(Settings {
         format: args.format,

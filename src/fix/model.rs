@@ -1,5 +1,7 @@
 //! A fix as data: the edits that must be applied together, and the meaning they must have.
 
+use std::sync::Arc;
+
 use crate::yaml::edit::Edit;
 use crate::yaml::path::Path;
 use crate::yaml::render::New;
@@ -54,8 +56,8 @@ pub enum Why {
     Config,
     /// `imageWritablePaths` of the configuration, for images matching this pattern.
     ImageConfig(String),
-    /// The image's profile (name, first source).
-    Profile { name: String, source: String },
+    /// The image's profile (name, first source), shared with the profile table.
+    Profile { name: Arc<str>, source: Arc<str> },
     /// A `VOLUME` the image's own configuration declares (where the image data came from).
     ImageVolume(String),
 }

@@ -30,6 +30,10 @@ pub struct Options {
     pub kinds: Vec<KindEntry>,
     /// What images say about themselves (`--image-archive`, `--resolve-images`).
     pub images: Option<Arc<dyn ImageSource>>,
+    /// Build [`Outcome::fixed`](crate::fix::outcome::Outcome::fixed), the whole fixed file
+    /// (default true). `check` and `diff` work from the fixes' edits and turn it off: on a large
+    /// file with many changes it is the largest thing a run holds.
+    pub fixed_text: bool,
 }
 
 /// What an image's own configuration says a container running it needs.
@@ -64,6 +68,7 @@ impl Default for Options {
             helm_values: false,
             kinds: Vec::new(),
             images: None,
+            fixed_text: true,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! workloads it could not check, and the fixed bytes.
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::model::{Fix, Need};
 use crate::k8s::status::{Refusal, Status};
@@ -32,9 +33,9 @@ pub struct Finding {
     /// Of those, the paths nothing mounts yet: what `fix` adds.
     pub missing: Vec<String>,
     /// Directories its image fills that stay read-only on purpose: (path, why).
-    pub omitted: Vec<(String, String)>,
+    pub omitted: Vec<(String, Arc<str>)>,
     /// The image profile that applies, if any.
-    pub profile: Option<String>,
+    pub profile: Option<Arc<str>>,
     /// Nothing (profile, configuration, image data) says what the image writes.
     pub unknown_image: bool,
     /// Why the missing paths of a read-only container were not added.

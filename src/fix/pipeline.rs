@@ -302,15 +302,17 @@ impl<'a> Pass<'_, 'a> {
         if out.fixes.is_empty() {
             return Ok(out);
         }
-        let all: Vec<edit::Edit> = out.fixes.iter().flat_map(|f| f.edits.iter().cloned()).collect();
-        // The fixed file is built once, BOM first: a large file is not copied again.
+        // The fixed file is built once, BOM first, when it is wanted or needed to verify the
+        // file as a whole: a large file is not copied again.
         let bom = src.bom.len();
-        let mut fixed = String::from(src.bom);
-        edit::apply_into(&mut fixed, src.body, &all)
-            .map_err(|o| FileError::Verify { doc: 0, message: format!("overlapping edits at byte {}", o.at) })?;
-        drop(all);
-        let patched = &fixed[bom..];
+        let mut fixed = String::new();
+        if self.opts.fixed_text || self.whole_file {
+            fixed.push_str(src.bom);
+            edit::apply_into(&mut fixed, src.body, out.fixes.iter().flat_map(|f| &f.edits))
+                .map_err(|o| FileError::Verify { doc: 0, message: format!("overlapping edits at byte {}", o.at) })?;
+        }
         if self.whole_file {
+            let patched = &fixed[bom..];
             let ops: Vec<(usize, &super::model::Op)> =
                 out.fixes.iter().flat_map(|f| f.ops.iter().map(move |op| (f.doc, op))).collect();
             let alone = &self.verified_alone;
@@ -329,7 +331,7 @@ impl<'a> Pass<'_, 'a> {
                 .map(|e| edit::Edit { start: e.start + bom, end: e.end + bom, depth: 0, ..e })
                 .collect();
         }
-        out.fixed = Some(fixed.into_bytes());
+        out.fixed = self.opts.fixed_text.then(|| fixed.into_bytes());
         Ok(out)
     }
 }

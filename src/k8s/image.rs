@@ -143,7 +143,13 @@ pub struct ImagePattern {
     matcher: Option<globset::GlobMatcher>,
 }
 
-/// The characters that make a pattern a glob for globset (`\` escapes, `[`, `{` open classes
+/// The one glob dialect of kube-rofs's data and configuration (image patterns, `exclude`):
+/// globset's, with `*` and `?` inside one path segment and `**` across segments.
+pub fn glob(text: &str) -> Result<globset::Glob, globset::Error> {
+    globset::GlobBuilder::new(text).literal_separator(true).build()
+}
+
+/// The characters that make a pattern a glob for globset (`\\` escapes, `[`, `{` open classes
 /// and alternatives).
 const GLOB_SYNTAX: &[char] = &['*', '?', '[', ']', '{', '}', '\\'];
 
@@ -152,10 +158,7 @@ impl ImagePattern {
         if !text.contains(GLOB_SYNTAX) {
             return Ok(ImagePattern { text: text.to_owned(), matcher: None });
         }
-        let glob = globset::GlobBuilder::new(text)
-            .literal_separator(true)
-            .build()
-            .map_err(|e| format!("image pattern {text:?}: {e}"))?;
+        let glob = glob(text).map_err(|e| format!("image pattern {text:?}: {e}"))?;
         Ok(ImagePattern { text: text.to_owned(), matcher: Some(glob.compile_matcher()) })
     }
 
@@ -244,7 +247,7 @@ mod pattern_tests {
         for p in patterns {
             let literal = ImagePattern::new(p).unwrap();
             assert!(literal.matcher.is_none(), "{p}");
-            let glob = globset::GlobBuilder::new(p).literal_separator(true).build().unwrap().compile_matcher();
+            let glob = glob(p).unwrap().compile_matcher();
             let glob = ImagePattern { text: p.to_owned(), matcher: Some(glob) };
             for i in images {
                 let r = ImageRef::parse(i).unwrap();

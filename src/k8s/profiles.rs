@@ -2,7 +2,7 @@
 //! starts with a read-only root. Kept as data (`data/images.yaml`, compiled in), each entry with
 //! its sources; `.kube-rofs.yaml` `imageWritablePaths` adds images and overrides entries.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
 
@@ -24,7 +24,7 @@ pub enum Action {
 pub struct Prefilled {
     pub path: String,
     pub action: Action,
-    pub why: String,
+    pub why: Arc<str>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -63,7 +63,7 @@ pub enum LogDir {
 /// One image profile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
-    pub name: String,
+    pub name: Arc<str>,
     pub images: Vec<ImagePattern>,
     /// Directories the image writes that hold nothing from the image.
     pub paths: Vec<String>,
@@ -74,7 +74,7 @@ pub struct Profile {
     /// A database or other store: not made read-only unless asked.
     pub stateful: bool,
     /// The first source, shown in reports (all are in the data file).
-    pub source: String,
+    pub source: Arc<str>,
     pub sources: Vec<String>,
     pub note: Option<String>,
 }
@@ -98,14 +98,14 @@ impl Profile {
         };
         let images = raw.images.iter().map(|i| ImagePattern::new(i).map_err(&err)).collect::<Result<_, _>>()?;
         Ok(Profile {
-            name: raw.name,
+            name: raw.name.into(),
             images,
             paths: raw.paths,
             log_dir,
             prefilled: raw.prefilled,
             writes_nothing: raw.writes_nothing,
             stateful: raw.stateful,
-            source: raw.sources[0].clone(),
+            source: raw.sources[0].as_str().into(),
             sources: raw.sources,
             note: raw.note,
         })
@@ -153,7 +153,7 @@ mod tests {
     use super::*;
 
     fn of(image: &str) -> Option<&'static str> {
-        profile_of(&ImageRef::parse(image).unwrap()).map(|p| p.name.as_str())
+        profile_of(&ImageRef::parse(image).unwrap()).map(|p| &*p.name)
     }
 
     #[test]
@@ -163,7 +163,7 @@ mod tests {
         for p in &table {
             assert!(p.sources.iter().all(|s| s.starts_with("https://")), "{}: {:?}", p.name, p.sources);
         }
-        let names: std::collections::HashSet<&str> = table.iter().map(|p| p.name.as_str()).collect();
+        let names: std::collections::HashSet<&str> = table.iter().map(|p| &*p.name).collect();
         assert_eq!(names.len(), table.len(), "profile names are unique");
         for (image, profile) in [
             ("nginx:1.27", "nginx"),
@@ -181,9 +181,9 @@ mod tests {
             assert_eq!(of(image), Some(profile), "{image}");
         }
         assert_eq!(of("example/app:1"), None);
-        let coredns = table.iter().find(|p| p.name == "coredns").unwrap();
+        let coredns = table.iter().find(|p| &*p.name == "coredns").unwrap();
         assert!(coredns.writes_nothing && coredns.paths.is_empty());
-        let nginx = table.iter().find(|p| p.name == "nginx").unwrap();
+        let nginx = table.iter().find(|p| &*p.name == "nginx").unwrap();
         assert_eq!(nginx.log_dir, LogDir::None);
         assert_eq!(nginx.prefilled[0].action, Action::Omit);
     }

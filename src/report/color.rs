@@ -42,35 +42,48 @@ pub fn paint(on: bool, style: Style, text: &str) -> String {
     if on { format!("{}{text}{}", style.render(), style.render_reset()) } else { text.to_owned() }
 }
 
-/// A unified diff of one file with its lines coloured: `---`/`+++` headers bold, hunk headers
-/// cyan, added lines green, removed lines red. Line endings (CRLF included) stay outside the
-/// colour codes.
-pub fn diff(d: &str) -> String {
-    let mut out = String::with_capacity(d.len() + d.len() / 4);
-    let mut in_hunks = false;
-    for line in d.split_inclusive('\n') {
-        let body_len = line.strip_suffix('\n').map_or(line.len(), |l| l.strip_suffix('\r').unwrap_or(l).len());
-        let (body, end) = line.split_at(body_len);
-        in_hunks |= body.starts_with("@@");
-        let style = if body.starts_with("@@") {
-            Some(HUNK)
-        } else if !in_hunks {
-            // Before the first hunk: the `--- a/...` / `+++ b/...` headers.
-            Some(HEADER)
-        } else if body.starts_with('+') {
-            Some(ADDED)
-        } else if body.starts_with('-') {
-            Some(REMOVED)
-        } else {
-            None
-        };
-        match style {
-            Some(s) if !body.is_empty() => out.push_str(&paint(true, s, body)),
-            _ => out.push_str(body),
+/// Colours a unified diff of one file handed over in pieces (a header, hunks, parts of a long
+/// hunk, each of whole lines): `---`/`+++` headers bold, hunk headers cyan, `+` lines green,
+/// `-` lines red, context plain; line endings (CRLF included) stay outside the colour codes.
+#[derive(Debug, Default)]
+pub struct DiffPainter {
+    /// A hunk header was seen: `---` and `+++` lines from here on are removed and added lines.
+    in_hunks: bool,
+}
+
+impl DiffPainter {
+    pub fn paint(&mut self, piece: &str) -> String {
+        let mut out = String::with_capacity(piece.len() + piece.len() / 4);
+        for line in piece.split_inclusive('\n') {
+            let body_len = line.strip_suffix('\n').map_or(line.len(), |l| l.strip_suffix('\r').unwrap_or(l).len());
+            let (body, end) = line.split_at(body_len);
+            self.in_hunks |= body.starts_with("@@");
+            let style = if body.starts_with("@@") {
+                Some(HUNK)
+            } else if !self.in_hunks {
+                // Before the first hunk: the `--- a/...` / `+++ b/...` headers.
+                Some(HEADER)
+            } else if body.starts_with('+') {
+                Some(ADDED)
+            } else if body.starts_with('-') {
+                Some(REMOVED)
+            } else {
+                None
+            };
+            match style {
+                Some(s) if !body.is_empty() => out.push_str(&paint(true, s, body)),
+                _ => out.push_str(body),
+            }
+            out.push_str(end);
         }
-        out.push_str(end);
+        out
     }
-    out
+}
+
+/// A whole unified diff of one file, coloured as [`DiffPainter`] does.
+#[cfg(test)]
+fn diff(d: &str) -> String {
+    DiffPainter::default().paint(d)
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! Unified diffs (via `similar`) that `git apply` and `patch -p1` apply byte for byte.
 
+use std::io;
+
 use similar::TextDiff;
 
 use crate::yaml::edit::Edit;
@@ -9,7 +11,8 @@ const CONTEXT: usize = 3;
 
 /// A unified diff of `old` -> `new` with `a/PATH` and `b/PATH` headers; empty when equal.
 /// A path with a space gets a tab after it, as git writes it, so `patch` reads it whole.
-pub fn unified(old: &str, new: &str, path: &str) -> String {
+#[cfg(test)]
+fn unified(old: &str, new: &str, path: &str) -> String {
     if old == new {
         return String::new();
     }
@@ -60,47 +63,68 @@ fn header_name(prefix: &str, path: &str) -> String {
     out
 }
 
-/// The same diff as [`unified`], in pieces (the header, then one piece per hunk, each
-/// allocated once: a large diff never sits in one buffer that grows by doubling), when `new` is
-/// `old` with `edits` applied, computed faster:
-/// only the lines around the changes are handed to `similar` (a window per group of nearby
-/// changes), so a large file with a few edits is not diffed whole. The windows are far enough
-/// apart that their hunks never touch.
-pub fn unified_edits(old: &str, new: &str, edits: &[&Edit], path: &str) -> Vec<String> {
-    if old == new {
-        return Vec::new();
+/// The diff [`unified`] gives for `old` and `old` with `edits` applied (non-overlapping, at
+/// most one insertion per offset, as a file's fixes are), in pieces (the header, then the
+/// hunks), computed from the edits: only the lines around the changes are handed to `similar`
+/// (a window per group of nearby changes, its new side built from the window's edits), so a
+/// large file with a few edits is not diffed whole and the fixed file is never needed. The
+/// windows are far enough apart that their hunks never touch.
+pub fn unified_edits(old: &str, edits: &[&Edit], path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let collected: io::Result<()> = unified_edits_each(old, edits, path, &mut |piece| {
+        out.push(piece);
+        Ok(())
+    });
+    collected.expect("collecting into a Vec cannot fail");
+    out
+}
+
+/// [`unified_edits`], each piece handed to `emit` as soon as it is made: a large file's diff is
+/// written without ever being held whole.
+pub fn unified_edits_each(
+    old: &str,
+    edits: &[&Edit],
+    path: &str,
+    emit: &mut dyn FnMut(String) -> io::Result<()>,
+) -> io::Result<()> {
+    if edits.iter().all(|e| e.start == e.end && e.text.is_empty()) {
+        return Ok(());
     }
-    if edits.is_empty() {
-        return vec![unified(old, new, path)];
-    }
-    let mut out = vec![format!("--- {}\n+++ {}\n", old_name(path), new_name(path))];
+    emit(format!("--- {}\n+++ {}\n", old_name(path), new_name(path)))?;
     let line_starts: Vec<usize> =
         std::iter::once(0).chain(old.match_indices('\n').map(|(i, _)| i + 1).filter(|&i| i < old.len())).collect();
     let line_of = |byte: usize| line_starts.partition_point(|&s| s <= byte).saturating_sub(1);
     let mut edits = edits.to_vec();
     edits.sort_by_key(|e| (e.start, e.end));
-    // Groups of edits: (first line, last line, byte delta of the group).
-    let mut groups: Vec<(usize, usize, isize)> = Vec::new();
-    for e in &edits {
+    // Groups of edits: (first line, last line, the group's edits as a range of `edits`).
+    let mut groups: Vec<(usize, usize, std::ops::Range<usize>)> = Vec::new();
+    for (i, e) in edits.iter().enumerate() {
         let (first, last) = (line_of(e.start), line_of(e.end));
-        let delta = e.delta();
         match groups.last_mut() {
             // Changes whose context would meet (gap of 2 * CONTEXT lines, one more for a
             // change at a line start) go into one window, where similar groups the hunks.
             Some(g) if first <= g.1 + 2 * CONTEXT + 2 => {
                 g.1 = g.1.max(last);
-                g.2 += delta;
+                g.2.end = i + 1;
             }
-            _ => groups.push((first, last, delta)),
+            _ => groups.push((first, last, i..i + 1)),
         }
     }
-    let (mut shift, mut line_shift) = (0isize, 0isize);
-    for (first, last, delta) in groups {
+    let mut line_shift = 0isize;
+    for (first, last, group) in groups {
         let line0 = first.saturating_sub(CONTEXT);
         let (a, b) = (line_starts[line0], line_starts.get(last + CONTEXT + 1).copied().unwrap_or(old.len()));
-        let (na, nb) = (a.saturating_add_signed(shift), b.saturating_add_signed(shift + delta));
-        let (old_part, new_part) = (&old[a..b], &new[na..nb]);
-        let window = TextDiff::from_lines(old_part, new_part);
+        let old_part = &old[a..b];
+        let mut new_part =
+            String::with_capacity(old_part.len() + edits[group.clone()].iter().map(|e| e.text.len()).sum::<usize>());
+        let mut pos = a;
+        for e in &edits[group] {
+            new_part.push_str(&old[pos..e.start]);
+            new_part.push_str(&e.text);
+            pos = e.end;
+        }
+        new_part.push_str(&old[pos..b]);
+        let window = TextDiff::from_lines(old_part, new_part.as_str());
         for hunk in window.unified_diff().context_radius(CONTEXT).iter_hunks() {
             let ops = hunk.ops();
             let (Some(head), Some(tail)) = (ops.first(), ops.last()) else { continue };
@@ -112,14 +136,55 @@ pub fn unified_edits(old: &str, new: &str, edits: &[&Edit], path: &str) -> Vec<S
             let new0 = line0.saturating_add_signed(line_shift);
             let old_range = range(head.old_range().start, tail.old_range().end, line0);
             let new_range = range(head.new_range().start, tail.new_range().end, new0);
-            let body = hunk.to_string();
-            let body = body.split_once('\n').map_or("", |(_, rest)| rest);
-            out.push(format!("@@ -{old_range} +{new_range} @@\n{body}"));
+            // The body straight from similar's writer, in pieces of whole lines: a hunk that spans
+            // a large file (changes every few lines) is never one string.
+            let header = format!("@@ -{old_range} +{new_range} @@\n").into_bytes();
+            let mut body = Lines { emit: &mut *emit, buf: header, header: true };
+            hunk.to_writer(&mut body)?;
+            io::Write::flush(&mut body)?;
         }
-        shift += delta;
-        line_shift += lines(new_part) as isize - lines(old_part) as isize;
+        line_shift += lines(&new_part) as isize - lines(old_part) as isize;
     }
-    out
+    Ok(())
+}
+
+/// A writer that skips similar's own hunk header (its first line) and hands what follows to
+/// `emit` in pieces of about [`PIECE`] bytes, cut after a line break.
+struct Lines<'e> {
+    emit: &'e mut dyn FnMut(String) -> io::Result<()>,
+    buf: Vec<u8>,
+    header: bool,
+}
+
+const PIECE: usize = 1 << 16;
+
+impl io::Write for Lines<'_> {
+    fn write(&mut self, mut data: &[u8]) -> io::Result<usize> {
+        let len = data.len();
+        if self.header {
+            match data.iter().position(|&b| b == b'\n') {
+                Some(i) => (self.header, data) = (false, &data[i + 1..]),
+                None => return Ok(len),
+            }
+        }
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= PIECE
+            && let Some(end) = self.buf.iter().rposition(|&b| b == b'\n')
+        {
+            let rest = self.buf.split_off(end + 1);
+            let piece = std::mem::replace(&mut self.buf, rest);
+            (self.emit)(String::from_utf8(piece).map_err(io::Error::other)?)?;
+        }
+        Ok(len)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            let piece = std::mem::take(&mut self.buf);
+            (self.emit)(String::from_utf8(piece).map_err(io::Error::other)?)?;
+        }
+        Ok(())
+    }
 }
 
 fn lines(text: &str) -> usize {
@@ -141,11 +206,11 @@ mod tests {
     #[test]
     fn headers_and_missing_final_newline() {
         let (new, changes) = apply("a: 1\nb: 2", &[(9, 9, "\nc: 3")]);
-        let d = unified_edits("a: 1\nb: 2", &new, &changes.iter().collect::<Vec<_>>(), "x.yaml").concat();
+        let d = unified_edits("a: 1\nb: 2", &changes.iter().collect::<Vec<_>>(), "x.yaml").concat();
         assert!(d.starts_with("--- a/x.yaml\n+++ b/x.yaml\n"), "{d}");
         assert!(d.contains("\\ No newline at end of file"), "{d}");
         assert_eq!(d, unified("a: 1\nb: 2", &new, "x.yaml"));
-        assert!(unified_edits("same", "same", &[], "x").is_empty());
+        assert!(unified_edits("same", &[], "x").is_empty());
     }
 
     #[test]
@@ -174,7 +239,7 @@ mod tests {
         for case in cases {
             let (new, changes) = apply(&old, &case);
             let edits: Vec<&Edit> = changes.iter().collect();
-            assert_eq!(unified_edits(&old, &new, &edits, "f y").concat(), unified(&old, &new, "f y"), "{case:?}");
+            assert_eq!(unified_edits(&old, &edits, "f y").concat(), unified(&old, &new, "f y"), "{case:?}");
         }
     }
 }

@@ -18,6 +18,8 @@ pub enum Format {
     Sarif,
     /// GitHub Actions workflow commands (annotations) plus the summary.
     Github,
+    /// GitLab Code Quality JSON (artifacts:reports:codequality).
+    Gitlab,
     /// reviewdog diagnostic JSON lines with suggestions.
     Rdjsonl,
 }

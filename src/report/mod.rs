@@ -1,4 +1,4 @@
-//! Reporting: one emitter per output format (text, JSON, SARIF, GitHub, rdjsonl) over the
+//! Reporting: one emitter per output format (text, JSON, SARIF, GitHub, GitLab, rdjsonl) over the
 //! same per-file reports (`model`), unified diffs (`diff`), colour and progress on a terminal.
 //! Formats share their sentences through `words`; nothing here imports `cli` or `run`.
 pub(crate) mod color;
@@ -6,6 +6,7 @@ pub(crate) mod diff;
 pub(crate) mod emitter;
 pub(crate) mod escape;
 mod github;
+mod gitlab;
 mod json;
 pub(crate) mod model;
 pub(crate) mod progress;
@@ -24,6 +25,7 @@ pub fn emitter(format: Format, mode: Mode, look: Look) -> Box<dyn Emitter> {
         Format::Json => Box::new(json::Json::new(mode)),
         Format::Sarif => Box::new(sarif::Sarif::default()),
         Format::Github => Box::new(github::Github),
+        Format::Gitlab => Box::new(gitlab::Gitlab::default()),
         Format::Rdjsonl => Box::new(rdjson::Rdjson),
     }
 }

@@ -1,6 +1,8 @@
 //! What the formats render: one report per file, and the summary of a run (counts, verdict,
 //! exit code).
 
+use std::io;
+
 use crate::fix::outcome::Outcome;
 use crate::k8s::status::Status;
 use crate::yaml::source::{Pos, Source};
@@ -53,13 +55,45 @@ pub struct FileReport {
     /// The file as read (empty when it could not be read).
     pub bytes: Vec<u8>,
     pub result: Result<Outcome, Failure>,
-    /// Unified diff of the change (diff mode), in pieces to write one after the other.
-    pub diff: Vec<String>,
+    /// Unified diff of the change (diff mode), in pieces to write one after the other; made
+    /// when the file was processed, or when it is printed (see [`FileReport::write_diff`]).
+    pub diff: Diff,
     /// `fix` could not write the file.
     pub write_error: Option<String>,
 }
 
+/// A file's unified diff in diff mode.
+#[derive(Debug, Default)]
+pub enum Diff {
+    /// None: not diff mode, or nothing changed.
+    #[default]
+    None,
+    /// Made on the worker thread that processed the file.
+    Pieces(Vec<String>),
+    /// Made piece by piece while it is printed, from the file and its fix: a large file's diff
+    /// (several times the file) is never held whole.
+    WhenPrinted,
+}
+
+/// Files at least this large get [`Diff::WhenPrinted`].
+pub const DIFF_WHEN_PRINTED_FROM: usize = 1 << 20;
+
 impl FileReport {
+    /// Hand the pieces of the file's unified diff to `write`, in order.
+    pub fn write_diff(&self, write: &mut dyn FnMut(&str) -> io::Result<()>) -> io::Result<()> {
+        match &self.diff {
+            Diff::None => Ok(()),
+            Diff::Pieces(pieces) => pieces.iter().try_for_each(|p| write(p)),
+            Diff::WhenPrinted => {
+                let Ok(outcome) = &self.result else { return Ok(()) };
+                let edits: Vec<_> = outcome.fixes.iter().flat_map(|f| &f.edits).collect();
+                // Valid UTF-8: the input was decoded.
+                let old = String::from_utf8_lossy(&self.bytes);
+                super::diff::unified_edits_each(&old, &edits, &self.path, &mut |p| write(&p))
+            }
+        }
+    }
+
     /// Line and column of a byte offset of the file (a BOM included); the file was decoded
     /// once already, so this cannot fail for an offset the pipeline reported.
     pub fn locator(&self) -> Locator<'_> {
@@ -113,14 +147,14 @@ impl Tally {
         self.add(o);
         if r.write_error.is_some() {
             self.errors += 1;
-            self.changed_files -= usize::from(o.fixed.is_some());
+            self.changed_files -= usize::from(!o.fixes.is_empty());
             self.fixable -= o.findings.iter().filter(|f| f.status == Status::Writable).count();
         }
     }
 
     pub fn add(&mut self, outcome: &Outcome) {
         self.files += 1;
-        self.changed_files += usize::from(outcome.fixed.is_some());
+        self.changed_files += usize::from(!outcome.fixes.is_empty());
         self.skipped_files += usize::from(outcome.skipped.is_some());
         for f in &outcome.findings {
             match f.status {

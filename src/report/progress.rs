@@ -82,7 +82,7 @@ pub fn verbose_line(mode: Mode, file: &FileReport) -> String {
     };
     let mut t = Tally::default();
     t.add(o);
-    let what = match (mode, o.fixed.is_some(), &file.write_error) {
+    let what = match (mode, !o.fixes.is_empty(), &file.write_error) {
         (_, _, Some(_)) => "not written",
         (Mode::Fix, true, None) => "fixed",
         (Mode::Fix, false, None) => "unchanged",

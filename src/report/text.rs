@@ -35,8 +35,11 @@ impl Emitter for Text {
             Mode::Check => self.check_file(file, out),
             Mode::Diff => {
                 match self.look.color {
-                    true => file.diff.iter().try_for_each(|d| out.write_all(color::diff(d).as_bytes()))?,
-                    false => file.diff.iter().try_for_each(|d| out.write_all(d.as_bytes()))?,
+                    true => {
+                        let mut painter = color::DiffPainter::default();
+                        file.write_diff(&mut |d| out.write_all(painter.paint(d).as_bytes()))?
+                    }
+                    false => file.write_diff(&mut |d| out.write_all(d.as_bytes()))?,
                 }
                 if quiet { Ok(()) } else { notes(file, err) }
             }

@@ -66,9 +66,10 @@ pub fn apply(text: &str, edits: &[Edit]) -> Result<String, Overlap> {
     Ok(out)
 }
 
-/// [`apply`], appending the result to `out` (which may hold a prefix, such as a BOM).
-pub fn apply_into(out: &mut String, text: &str, edits: &[Edit]) -> Result<(), Overlap> {
-    let mut sorted: Vec<&Edit> = edits.iter().collect();
+/// [`apply`], appending the result to `out` (which may hold a prefix, such as a BOM). The
+/// edits are borrowed: a large file's edits are not copied to be applied.
+pub fn apply_into<'a>(out: &mut String, text: &str, edits: impl IntoIterator<Item = &'a Edit>) -> Result<(), Overlap> {
+    let mut sorted: Vec<&Edit> = edits.into_iter().collect();
     sorted.sort_by_key(|e| order(e));
     out.reserve(text.len() + sorted.iter().map(|e| e.text.len()).sum::<usize>());
     let mut pos = 0;

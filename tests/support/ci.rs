@@ -353,6 +353,17 @@ impl Scenario {
     }
 
     /// SARIF 2.1.0 that lists a result for each of `files` (none for others).
+    /// The GitLab Code Quality report at `path` has issues in exactly `files`.
+    pub fn assert_code_quality(&self, path: &Path, files: &[&str]) {
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("no report at {}: {e}", path.display()));
+        let report: serde_json::Value = serde_json::from_str(&text).expect("the report is not JSON");
+        let issues = report.as_array().expect("a Code Quality report is an array");
+        let mut paths: Vec<&str> = issues.iter().map(|i| i["location"]["path"].as_str().unwrap()).collect();
+        paths.sort();
+        paths.dedup();
+        assert_eq!(paths, files, "files with issues in the Code Quality report");
+    }
+
     pub fn assert_sarif(&self, path: &Path, files: &[&str]) {
         let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("no SARIF at {}: {e}", path.display()));
         let sarif: serde_json::Value = serde_json::from_str(&text).expect("the SARIF is not JSON");
@@ -593,10 +604,8 @@ pub fn run_gitlab(s: &Scenario, succeed: bool) -> (PathBuf, String) {
         }
     }
     let printed = s.run_script("gitlab script", &gitlab_lines(job, "script").join("\n"), &env, succeed);
-    let artifacts = gitlab_lines(&job["artifacts"], "paths");
-    let sarif: Vec<&str> = artifacts.into_iter().filter(|p| p.ends_with(".sarif")).collect();
-    assert_eq!(sarif.len(), 1, "one SARIF artifact expected");
-    (s.work.join(sarif[0]), printed)
+    let report = job["artifacts"]["reports"]["codequality"].as_str().expect("a Code Quality report artifact");
+    (s.work.join(report), printed)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 //! What one container needs writable, and why: /tmp, a log directory, the configuration's
 //! paths, its image's profile, the volumes its image declares.
 
+use std::sync::Arc;
+
 use super::volumes::norm;
 use crate::fix::model::{Need, Why};
 use crate::fix::options::Options;
@@ -13,9 +15,9 @@ use crate::k8s::workload::Container;
 pub struct Needs {
     pub paths: Vec<Need>,
     /// Directories the image fills that are left read-only on purpose: (path, why).
-    pub omitted: Vec<(String, String)>,
+    pub omitted: Vec<(String, Arc<str>)>,
     /// The image's profile, when one applies.
-    pub profile: Option<String>,
+    pub profile: Option<Arc<str>>,
     /// Neither a profile, the configuration nor the image's own data says what it writes.
     pub unknown: bool,
 }
@@ -52,8 +54,8 @@ pub fn needs(c: &Container, opts: &Options, read_only: bool) -> Needs {
     let log_dir = profile.map_or(LogDir::Default, |p| p.log_dir.clone());
     match (&log_dir, &opts.log_dir) {
         (LogDir::Path(p), _) => {
-            let p_name = profile.map(|p| (p.name.clone(), p.source.clone())).unwrap_or_default();
-            n.add(p, Why::Profile { name: p_name.0, source: p_name.1 }, false);
+            let (name, source) = profile.map_or_else(|| ("".into(), "".into()), |p| (p.name.clone(), p.source.clone()));
+            n.add(p, Why::Profile { name, source }, false);
         }
         (LogDir::Default, Some(dir)) if !read_only && !profile.is_some_and(|p| p.writes_nothing) => {
             n.add(dir, Why::LogDir, false)
