@@ -42,6 +42,32 @@ pub struct Finding {
     pub unfixed: Option<Refusal>,
 }
 
+impl Finding {
+    /// A finding with `status` and nothing decided yet (no fix, no paths): the fields a caller
+    /// names override the rest (`Finding { doc, kind, ..Finding::undecided(status) }`).
+    pub(crate) fn undecided(status: Status) -> Finding {
+        Finding {
+            doc: 0,
+            workload: 0,
+            pos: Pos::default(),
+            kind: String::new(),
+            name: String::new(),
+            namespace: None,
+            list: String::new(),
+            container: String::new(),
+            image: None,
+            status,
+            fix: None,
+            writable: Vec::new(),
+            missing: Vec::new(),
+            omitted: Vec::new(),
+            profile: None,
+            unknown_image: false,
+            unfixed: None,
+        }
+    }
+}
+
 /// A workload whose containers cannot be read exactly, or a Kustomize base out of reach.
 #[derive(Debug, Clone)]
 pub struct NotChecked {

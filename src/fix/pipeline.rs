@@ -153,14 +153,7 @@ impl<'a> Pass<'_, 'a> {
                     list: c.list.clone(),
                     container: c.name.clone(),
                     image: c.image.clone(),
-                    status,
-                    fix: None,
-                    writable: Vec::new(),
-                    missing: Vec::new(),
-                    omitted: Vec::new(),
-                    profile: None,
-                    unknown_image: false,
-                    unfixed: None,
+                    ..Finding::undecided(status)
                 };
                 if let Some(target) = target(&pod, i, &mut finding, self.opts) {
                     targets.push(target);
@@ -213,15 +206,7 @@ impl<'a> Pass<'_, 'a> {
                 namespace: None,
                 list: "containers".into(),
                 container,
-                image: None,
-                status,
-                fix: None,
-                writable: Vec::new(),
-                missing: Vec::new(),
-                omitted: Vec::new(),
-                profile: None,
-                unknown_image: false,
-                unfixed: None,
+                ..Finding::undecided(status)
             };
             if finding.status == Status::Writable {
                 match plan_set_true(planner, map, path) {
