@@ -946,3 +946,22 @@ fn a_large_files_diff_is_made_while_printed_and_applies_like_any_other() {
         d.stdout.lines().filter(|l| l.starts_with('+') && !l.starts_with("+++")).count()
     );
 }
+
+#[test]
+fn check_and_fix_keep_the_edits_only_for_the_formats_that_print_them() {
+    // The text, GitHub and GitLab formats print no edits, and the run drops them once the file
+    // is verified; the JSON, SARIF and rdjsonl formats print them in every mode.
+    let dir = dir_with(&[("w.yaml", WRITABLE)]);
+    for mode in ["check", "diff", "fix"] {
+        for (format, edits) in
+            [("json", "\"edits\":[{"), ("sarif", "\"replacements\":[{"), ("rdjsonl", "\"suggestions\":[{")]
+        {
+            let copy = dir_with(&[("w.yaml", WRITABLE)]);
+            let r = kube_rofs(copy.path(), &[mode, "--no-config", "--format", format, "w.yaml"]);
+            assert!(r.stdout.replace(' ', "").contains(edits), "{mode} --format {format}: {}", r.stdout);
+        }
+    }
+    let r = kube_rofs(dir.path(), &["fix", "--no-config", "--no-log-dir", "w.yaml"]);
+    assert_eq!(r.code, 0, "{r}");
+    assert_eq!(read_str(dir.path(), "w.yaml"), WRITABLE_FIXED_NO_LOG_DIR);
+}

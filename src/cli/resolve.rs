@@ -155,6 +155,7 @@ pub fn options(c: &Config, helm_values: bool) -> Result<Options, ConfigError> {
         kinds: c.kinds.iter().filter_map(|k| k.entry().ok()).collect(),
         images: images(c)?,
         fixed_text: true,
+        keep_edits: true,
     })
 }
 
@@ -168,6 +169,8 @@ pub fn settings(mode: Mode, args: FixArgs, check: Check) -> Result<Settings, Con
     let mut options = options(&c, args.helm_values)?;
     // check and diff work from the fixes' edits; only fix writes the fixed file.
     options.fixed_text = mode == Mode::Fix;
+    // The diff and the machine formats with fixes (JSON, SARIF, rdjsonl) are made from the edits.
+    options.keep_edits = mode == Mode::Diff || args.format.shows_edits();
     let mut exclude = globset::GlobSetBuilder::new();
     for g in &c.exclude {
         exclude.add(crate::k8s::image::glob(g).map_err(|e| ConfigError(format!("exclude: {e}")))?);

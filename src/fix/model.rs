@@ -63,10 +63,12 @@ pub enum Why {
 }
 
 /// A writable path a container gets or needs, and why. `copy`: the image has files there,
-/// so an init container copies them into the new volume first.
+/// so an init container copies them into the new volume first. `missing`: nothing mounts it
+/// yet, so `fix` adds it (known once the container's mounts are read).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Need {
     pub path: String,
     pub why: Why,
     pub copy: bool,
+    pub missing: bool,
 }

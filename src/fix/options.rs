@@ -34,6 +34,10 @@ pub struct Options {
     /// (default true). `check` and `diff` work from the fixes' edits and turn it off: on a large
     /// file with many changes it is the largest thing a run holds.
     pub fixed_text: bool,
+    /// Keep each fix's edits in the outcome (default true). A run whose output shows no edits
+    /// (`check` or `fix` in text, GitHub or GitLab format) drops them once the file is verified
+    /// and built: a large file's edits can outweigh the file.
+    pub keep_edits: bool,
 }
 
 /// What an image's own configuration says a container running it needs.
@@ -69,6 +73,7 @@ impl Default for Options {
             kinds: Vec::new(),
             images: None,
             fixed_text: true,
+            keep_edits: true,
         }
     }
 }

@@ -30,8 +30,6 @@ pub struct Finding {
     pub fix: Option<usize>,
     /// What the container needs writable, and why (a writable or read-only container).
     pub writable: Vec<Need>,
-    /// Of those, the paths nothing mounts yet: what `fix` adds.
-    pub missing: Vec<String>,
     /// Directories its image fills that stay read-only on purpose: (path, why).
     pub omitted: Vec<(String, Arc<str>)>,
     /// The image profile that applies, if any.
@@ -43,6 +41,16 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// The paths of [`writable`](Self::writable) that nothing mounts yet: what `fix` adds.
+    pub fn missing(&self) -> impl Iterator<Item = &str> {
+        self.writable.iter().filter(|n| n.missing).map(|n| n.path.as_str())
+    }
+
+    /// Some path the container needs has no writable mount yet.
+    pub fn lacks_paths(&self) -> bool {
+        self.writable.iter().any(|n| n.missing)
+    }
+
     /// A finding with `status` and nothing decided yet (no fix, no paths): the fields a caller
     /// names override the rest (`Finding { doc, kind, ..Finding::undecided(status) }`).
     pub(crate) fn undecided(status: Status) -> Finding {
@@ -59,7 +67,6 @@ impl Finding {
             status,
             fix: None,
             writable: Vec::new(),
-            missing: Vec::new(),
             omitted: Vec::new(),
             profile: None,
             unknown_image: false,

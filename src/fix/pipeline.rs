@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::model::Fix;
+use super::model::{Fix, Need};
 use super::options::Options;
 use super::outcome::{FileError, Finding, NotChecked, Outcome};
 use super::plan;
@@ -311,10 +311,13 @@ impl<'a> Pass<'_, 'a> {
             }
         }
         for fix in &mut out.fixes {
-            fix.edits = edit::merge(std::mem::take(&mut fix.edits))
-                .into_iter()
-                .map(|e| edit::Edit { start: e.start + bom, end: e.end + bom, depth: 0, ..e })
-                .collect();
+            let edits = std::mem::take(&mut fix.edits);
+            if self.opts.keep_edits {
+                fix.edits = edit::merge(edits)
+                    .into_iter()
+                    .map(|e| edit::Edit { start: e.start + bom, end: e.end + bom, depth: 0, ..e })
+                    .collect();
+            }
         }
         out.fixed = self.opts.fixed_text.then(|| fixed.into_bytes());
         Ok(out)
@@ -332,7 +335,7 @@ fn target(pod: &workload::PodSpec, i: usize, finding: &mut Finding, opts: &Optio
     };
     let needs = needs(c, opts, !make_read_only);
     let missing = match plan::pod::missing(pod, c, &needs) {
-        Ok(m) => m.into_iter().map(|n| n.path.clone()).collect(),
+        Ok(m) => m,
         Err(reason) if make_read_only => {
             finding.status = Status::Refused(reason);
             return None;
@@ -342,12 +345,12 @@ fn target(pod: &workload::PodSpec, i: usize, finding: &mut Finding, opts: &Optio
             Vec::new()
         }
     };
-    finding.writable = needs.paths.clone();
+    let is_missing = |n: &Need| missing.iter().any(|m| std::ptr::eq(*m, n));
+    finding.writable = needs.paths.iter().map(|n| Need { missing: is_missing(n), ..n.clone() }).collect();
     finding.omitted = needs.omitted.clone();
     finding.profile = needs.profile.clone();
     finding.unknown_image = needs.unknown;
-    finding.missing = missing;
-    (make_read_only || !finding.missing.is_empty()).then_some(Target { index: i, needs, make_read_only })
+    (make_read_only || finding.lacks_paths()).then_some(Target { index: i, needs, make_read_only })
 }
 
 /// Go template actions like `{{ .Values.x }}` that happen to parse as nested flow mappings.

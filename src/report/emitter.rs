@@ -24,6 +24,13 @@ pub enum Format {
     Rdjsonl,
 }
 
+impl Format {
+    /// The format prints each fix's edits (as edits, SARIF fixes or suggestions).
+    pub fn shows_edits(self) -> bool {
+        matches!(self, Format::Json | Format::Sarif | Format::Rdjsonl)
+    }
+}
+
 /// Streams a run's output: `begin`, then `file` for each file in order, then `finish`.
 pub trait Emitter {
     fn begin(&mut self, _out: &mut dyn Write) -> io::Result<()> {

@@ -317,7 +317,7 @@ impl Emitter for Json {
                         copy: n.copy,
                     })
                     .collect(),
-                missing: f.missing.iter().map(String::as_str).collect(),
+                missing: f.missing().collect(),
                 left_read_only: f.omitted.iter().map(|(path, why)| JsonOmitted { path, why }).collect(),
                 profile: f.profile.as_deref(),
                 unknown_image: f.unknown_image,

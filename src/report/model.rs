@@ -160,7 +160,7 @@ impl Tally {
             match f.status {
                 Status::ReadOnly => {
                     self.read_only += 1;
-                    self.incomplete += usize::from(!f.missing.is_empty());
+                    self.incomplete += usize::from(f.lacks_paths());
                 }
                 Status::Writable => self.fixable += 1,
                 Status::Refused(_) => self.refused += 1,

@@ -193,7 +193,7 @@ impl Text {
                     Some(r) => format!("not fixed automatically: {r}"),
                     None => "`kube-rofs fix` adds them".to_owned(),
                 };
-                let missing = f.missing.join(", ");
+                let missing = f.missing().collect::<Vec<_>>().join(", ");
                 say(
                     out,
                     &format!("{}:{}: {}: read-only, but lacks writable {missing}; {what}", file.path, f.pos, who(f)),

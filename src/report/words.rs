@@ -97,7 +97,7 @@ pub fn container_message(f: &Finding) -> String {
             "{} '{}': {who} has a read-only root filesystem but no writable {}; it may fail to start.",
             f.kind,
             f.name,
-            f.missing.join(", ")
+            f.missing().collect::<Vec<_>>().join(", ")
         );
         if let Some(reason) = &f.unfixed {
             m.push_str(&format!(" Not fixed automatically: {reason}."));
@@ -171,7 +171,7 @@ pub const EXPLICIT_FALSE_HINT: &str = "readOnlyRootFilesystem: false; `kube-rofs
 
 /// Read-only, but lacking writable paths it needs.
 pub fn incomplete(f: &Finding) -> bool {
-    f.status == Status::ReadOnly && !f.missing.is_empty()
+    f.status == Status::ReadOnly && f.lacks_paths()
 }
 
 /// Reported by every format: failing or incomplete.

@@ -25,7 +25,7 @@ pub struct Needs {
 impl Needs {
     fn add(&mut self, path: &str, why: Why, copy: bool) {
         if !self.paths.iter().any(|n| norm(&n.path) == norm(path)) {
-            self.paths.push(Need { path: path.to_owned(), why, copy });
+            self.paths.push(Need { path: path.to_owned(), why, copy, missing: false });
         }
     }
 }
