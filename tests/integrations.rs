@@ -227,6 +227,11 @@ fn output_writes_any_format_to_a_file_and_messages_stay_on_stderr() {
     assert!(!read_str(dir.path(), "plain.patch").contains(ESC));
     kube_rofs_env(dir.path(), &["diff", "-o", "forced.patch", "k8s/w.yaml"], &[("CLICOLOR_FORCE", "1")]);
     assert!(read_str(dir.path(), "forced.patch").contains(ESC));
+    // A manifest the run reads is never the report's file: refused before it is truncated.
+    let r = kube_rofs(dir.path(), &["check", "-o", "k8s/w.yaml", "k8s"]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""), "{r}");
+    assert!(r.stderr.starts_with("k8s/w.yaml: error: --output names a file this run reads"), "{}", r.stderr);
+    assert_eq!(read_str(dir.path(), "k8s/w.yaml"), WRITABLE);
     // A file that cannot be created: an error naming it, nothing run.
     let r = kube_rofs(dir.path(), &["check", "-o", "no/such/dir/r.json", "k8s"]);
     assert_eq!((r.code, r.stdout.as_str()), (2, ""), "{r}");

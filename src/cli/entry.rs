@@ -2,6 +2,7 @@
 
 use std::ffi::OsString;
 use std::io::{self, BufWriter, Read, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{FromArgMatches, Parser};
@@ -11,9 +12,10 @@ use super::resolve::Check;
 use super::{explain, generate, resolve};
 use crate::config::ConfigError;
 use crate::fix::options::Options;
+use crate::fs::discover::{self, Input};
 use crate::report::escape::say;
 use crate::report::model::{Exit, Mode};
-use crate::run::run;
+use crate::run::{Settings, run};
 
 /// `kube-rofs` on this process's arguments and standard streams.
 pub fn main() -> ExitCode {
@@ -91,6 +93,10 @@ where
     };
     match output.filter(|p| p.as_os_str() != "-") {
         None => run(&settings, stdin, out, err),
+        Some(path) if read_by(&settings, &path) => {
+            let message = format!("{}: error: --output names a file this run reads; not overwritten", path.display());
+            say(err, &message).map(|_| Exit::Error)
+        }
         Some(path) => {
             let file = match std::fs::File::create(&path) {
                 Ok(file) => file,
@@ -103,6 +109,14 @@ where
             Ok(exit)
         }
     }
+}
+
+/// Whether the run would read `output` as one of its manifests: `--output` must not truncate a
+/// file before it is read (an existing file only; a new one cannot be an input).
+fn read_by(settings: &Settings, output: &Path) -> bool {
+    let Ok(target) = std::fs::canonicalize(output) else { return false };
+    let (inputs, _) = discover::discover(&settings.paths, settings.respect_ignores);
+    inputs.iter().any(|i| matches!(i, Input::File(p) if std::fs::canonicalize(p).is_ok_and(|p| p == target)))
 }
 
 /// Options from extra command-line words of `fix` (as in a golden case's `args` file). No
