@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::config::{self, Config, ConfigError};
+use crate::config::ConfigError;
 use crate::fix::options::DEFAULT_LOG_DIR;
 use crate::fix::plan::needs::COPY_PREFIX;
 use crate::fix::plan::volumes::volume_base_name;
@@ -16,14 +16,7 @@ use crate::report::words::rule;
 /// `kube-rofs profiles`: the configuration's image paths (they replace a built-in profile for
 /// the images they match), then every built-in profile with its sources.
 pub fn profiles(config: Option<&std::path::Path>, no_config: bool) -> Result<String, ConfigError> {
-    let (path, file) = match (config, no_config) {
-        (_, true) => (None, Config::default()),
-        (Some(p), _) => (Some(p.to_path_buf()), config::load(p)?),
-        (None, _) => match std::env::current_dir().ok().map(|d| config::discover(&d).0) {
-            Some(Some(p)) => (Some(p.clone()), config::load(&p)?),
-            _ => (None, Config::default()),
-        },
-    };
+    let (path, file, _) = super::resolve::load_config_from(config, no_config)?;
     let mut w = String::new();
     if let Some(p) = &path
         && !file.image_writable_paths.is_empty()

@@ -1,7 +1,7 @@
 //! Flags over the configuration file over the defaults, resolved once into the effective
 //! configuration; the run's settings and `kube-rofs config` both come from it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,9 +34,17 @@ impl Check {
 /// The configuration file in force (`--config`, else the nearest trusted one), its content, and
 /// notes about files passed over.
 pub fn load_config(args: &FixArgs) -> Result<(Option<PathBuf>, Config, Vec<String>), ConfigError> {
-    let (path, notes) = match (&args.config, args.no_config) {
+    load_config_from(args.config.as_deref(), args.no_config)
+}
+
+/// [`load_config`] for a command that takes only `--config` and `--no-config`.
+pub fn load_config_from(
+    config: Option<&Path>,
+    no_config: bool,
+) -> Result<(Option<PathBuf>, Config, Vec<String>), ConfigError> {
+    let (path, notes) = match (config, no_config) {
         (_, true) => (None, Vec::new()),
-        (Some(p), _) => (Some(p.clone()), Vec::new()),
+        (Some(p), _) => (Some(p.to_path_buf()), Vec::new()),
         (None, _) => match std::env::current_dir() {
             Ok(d) => config::discover(&d),
             Err(_) => (None, Vec::new()),
