@@ -132,7 +132,8 @@ fn run_one(path: &str, input: &Input, stdin: &[u8], settings: &Settings) -> File
         bases_out_of_reach(p, &mut outcome, &settings.paths);
     }
     match (settings.mode, file, &outcome.fixed) {
-        (Mode::Diff, _, _) if outcome.fixes.is_empty() => {}
+        // Only the text format prints the diff; the machine formats carry the edits instead.
+        (Mode::Diff, _, _) if outcome.fixes.is_empty() || settings.format != Format::Text => {}
         (Mode::Diff, _, _) if report.bytes.len() >= DIFF_WHEN_PRINTED_FROM => report.diff = Diff::WhenPrinted,
         (Mode::Diff, _, _) => {
             // Valid UTF-8: the input was decoded.
