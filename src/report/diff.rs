@@ -87,6 +87,21 @@ pub fn unified_edits_each(
     path: &str,
     emit: &mut dyn FnMut(String) -> io::Result<()>,
 ) -> io::Result<()> {
+    unified_edits_with(old, edits, path, DIRECT_FROM, emit)
+}
+
+/// Windows of more lines than this are rendered straight from their edits ([`direct`]) instead
+/// of through `similar`: a file whose every few lines change is one window, and diffing it
+/// whole would hold the fixed file and the line tables of both sides at once.
+const DIRECT_FROM: usize = 4096;
+
+fn unified_edits_with(
+    old: &str,
+    edits: &[&Edit],
+    path: &str,
+    direct_from: usize,
+    emit: &mut dyn FnMut(String) -> io::Result<()>,
+) -> io::Result<()> {
     if edits.iter().all(|e| e.start == e.end && e.text.is_empty()) {
         return Ok(());
     }
@@ -113,6 +128,12 @@ pub fn unified_edits_each(
     let mut line_shift = 0isize;
     for (first, last, group) in groups {
         let line0 = first.saturating_sub(CONTEXT);
+        if last + CONTEXT + 1 - line0 > direct_from
+            && let Some(regions) = regions(old, &line_starts, &edits[group.clone()])
+        {
+            line_shift = direct(old, &line_starts, &edits[group], &regions, line_shift, emit)?;
+            continue;
+        }
         let (a, b) = (line_starts[line0], line_starts.get(last + CONTEXT + 1).copied().unwrap_or(old.len()));
         let old_part = &old[a..b];
         let mut new_part =
@@ -146,6 +167,147 @@ pub fn unified_edits_each(
         line_shift += lines(&new_part) as isize - lines(old_part) as isize;
     }
     Ok(())
+}
+
+/// A stretch of old lines `[lo, hi)` that a group of edits changes (`lo == hi`: lines are only
+/// added before line `lo`), and those edits (a range of the group's).
+#[derive(Debug)]
+struct Region {
+    lo: usize,
+    hi: usize,
+    edits: std::ops::Range<usize>,
+}
+
+/// The changed stretches of a window, in order and apart, or `None` when a region's new text
+/// would not end at a line break before more old lines (an edit joining two lines): `similar`
+/// handles that window.
+fn regions(old: &str, line_starts: &[usize], edits: &[&Edit]) -> Option<Vec<Region>> {
+    if old.is_empty() {
+        return None;
+    }
+    let n = line_starts.len();
+    let ends_line = old.ends_with('\n');
+    // The line a byte is on; the end of a file that ends with a line break starts line `n`.
+    let line_at = |b: usize| match b == old.len() && ends_line {
+        true => n,
+        false => line_starts.partition_point(|&s| s <= b).saturating_sub(1),
+    };
+    let starts_line = |b: usize| (b == old.len() && ends_line) || line_starts.binary_search(&b).is_ok();
+    let mut out: Vec<Region> = Vec::new();
+    for (i, e) in edits.iter().enumerate() {
+        if e.start == e.end && e.text.is_empty() {
+            continue;
+        }
+        let whole = starts_line(e.start) && starts_line(e.end) && (e.text.is_empty() || e.text.ends_with('\n'));
+        let (lo, hi) = match whole {
+            true => (line_at(e.start), line_at(e.end)),
+            false => {
+                let lo = line_at(e.start);
+                let last = if e.end > e.start { line_at(e.end - 1) } else { lo };
+                (lo, (last + 1).min(n))
+            }
+        };
+        match out.last_mut() {
+            Some(r) if lo <= r.hi => {
+                r.hi = r.hi.max(hi);
+                r.edits.end = i + 1;
+            }
+            _ => out.push(Region { lo, hi, edits: i..i + 1 }),
+        }
+    }
+    let joins = out.iter().any(|r| {
+        let text = region_text(old, line_starts, edits, r);
+        r.hi < n && !text.is_empty() && !text.ends_with('\n')
+    });
+    (!joins).then_some(out)
+}
+
+/// The hunks of one window written straight from its changed regions (every edit kept apart
+/// from what it does not change), in unified format with [`CONTEXT`] lines, as `similar`
+/// writes them: hunks whose context would meet are one. Returns the line shift after the window.
+fn direct(
+    old: &str,
+    line_starts: &[usize],
+    edits: &[&Edit],
+    regions: &[Region],
+    mut line_shift: isize,
+    emit: &mut dyn FnMut(String) -> io::Result<()>,
+) -> io::Result<isize> {
+    let n = line_starts.len();
+    let start = |l: usize| line_starts.get(l).copied().unwrap_or(old.len());
+    let new_text = |r: &Region| region_text(old, line_starts, edits, r);
+    let mut i = 0;
+    while i < regions.len() {
+        // The regions of one hunk: the unchanged lines between them are at most 2 * CONTEXT.
+        let mut j = i + 1;
+        while j < regions.len() && regions[j].lo - regions[j - 1].hi <= 2 * CONTEXT {
+            j += 1;
+        }
+        let hunk = &regions[i..j];
+        let (lo, hi) = (hunk[0].lo.saturating_sub(CONTEXT), (hunk[hunk.len() - 1].hi + CONTEXT).min(n));
+        let added: usize = hunk.iter().map(|r| lines_of(&new_text(r))).sum();
+        let removed: usize = hunk.iter().map(|r| r.hi - r.lo).sum();
+        let new_len = hi - lo - removed + added;
+        let range = |start: usize, len: usize| match len {
+            1 => format!("{}", start + 1),
+            0 => format!("{start},0"),
+            len => format!("{},{len}", start + 1),
+        };
+        let new_lo = lo.saturating_add_signed(line_shift);
+        let buf = format!("@@ -{} +{} @@\n", range(lo, hi - lo), range(new_lo, new_len)).into_bytes();
+        let mut body = Lines { emit: &mut *emit, buf, header: false };
+        let mut line = lo;
+        for r in hunk {
+            for l in line..r.lo {
+                signed(&mut body, ' ', &old[start(l)..start(l + 1)])?;
+            }
+            for l in r.lo..r.hi {
+                signed(&mut body, '-', &old[start(l)..start(l + 1)])?;
+            }
+            for l in new_text(r).split_inclusive('\n') {
+                signed(&mut body, '+', l)?;
+            }
+            line = r.hi;
+        }
+        for l in line..hi {
+            signed(&mut body, ' ', &old[start(l)..start(l + 1)])?;
+        }
+        io::Write::flush(&mut body)?;
+        line_shift += added as isize - removed as isize;
+        i = j;
+    }
+    Ok(line_shift)
+}
+
+/// What the new side has in place of a region's old lines.
+fn region_text(old: &str, line_starts: &[usize], edits: &[&Edit], r: &Region) -> String {
+    let start = |l: usize| line_starts.get(l).copied().unwrap_or(old.len());
+    let (a, b) = (start(r.lo), start(r.hi));
+    let mut text = String::new();
+    let mut pos = a;
+    for e in &edits[r.edits.clone()] {
+        text.push_str(&old[pos..e.start]);
+        text.push_str(&e.text);
+        pos = e.end;
+    }
+    text.push_str(&old[pos..b]);
+    text
+}
+
+/// One line of a hunk with its sign, and git's marker when it has no line break.
+fn signed(out: &mut impl io::Write, sign: char, line: &str) -> io::Result<()> {
+    let mut buf = [0; 4];
+    out.write_all(sign.encode_utf8(&mut buf).as_bytes())?;
+    out.write_all(line.as_bytes())?;
+    if !line.ends_with('\n') {
+        out.write_all(b"\n\\ No newline at end of file\n")?;
+    }
+    Ok(())
+}
+
+/// Lines in `text`, a last one without a line break included.
+fn lines_of(text: &str) -> usize {
+    lines(text) + usize::from(!text.is_empty() && !text.ends_with('\n'))
 }
 
 /// A writer that skips similar's own hunk header (its first line) and hands what follows to
@@ -241,5 +403,56 @@ mod tests {
             let edits: Vec<&Edit> = changes.iter().collect();
             assert_eq!(unified_edits(&old, &edits, "f y").concat(), unified(&old, &new, "f y"), "{case:?}");
         }
+    }
+
+    /// The diff [`unified_edits_with`] writes straight from the edits, for windows of any size
+    /// (`direct_from` 0), is the one `similar` gives where the lines are all distinct (so there
+    /// is one shortest diff): insertions of whole lines, inside lines, at the start and end,
+    /// with and without a final line break, near and far apart.
+    #[test]
+    fn windows_written_from_the_edits_are_the_diff_similar_gives() {
+        let (mut seed, mut written) = (0x2545_f491_4f6c_dd1du64, 0);
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for case in 0..400 {
+            let lines = 1 + next(40);
+            let mut old: String = (0..lines).map(|i| format!("line {i} of {case}\n")).collect();
+            if next(4) == 0 {
+                old.pop();
+            }
+            let mut at: Vec<usize> = (0..1 + next(8)).map(|_| next(old.len() + 1)).collect();
+            at.sort();
+            at.dedup();
+            let texts: Vec<String> = (0..at.len())
+                .map(|k| match next(4) {
+                    0 => format!("new {k}\n"),
+                    1 => format!(" inline {k}"),
+                    2 => format!("a {k}\nb {k}\n"),
+                    _ => format!(" x {k}\ny {k}"),
+                })
+                .collect();
+            let changes: Vec<(usize, usize, &str)> = at.iter().zip(&texts).map(|(&a, t)| (a, a, t.as_str())).collect();
+            let (new, edits) = apply(&old, &changes);
+            let edits: Vec<&Edit> = edits.iter().collect();
+            let mut direct = String::new();
+            unified_edits_with(&old, &edits, "f", 0, &mut |p| {
+                direct.push_str(&p);
+                Ok(())
+            })
+            .unwrap();
+            let starts: Vec<usize> = std::iter::once(0)
+                .chain(old.match_indices('\n').map(|(i, _)| i + 1).filter(|&i| i < old.len()))
+                .collect();
+            written += usize::from(regions(&old, &starts, &edits).is_some());
+            let whole = unified(&old, &new, "f");
+            // A region that ends inside a line before more lines is left to similar; either way
+            // the text must be similar's.
+            assert_eq!(direct, whole, "case {case}: {changes:?} on {old:?}");
+        }
+        assert!(written > 350, "only {written} of 400 cases were written from their edits");
     }
 }
