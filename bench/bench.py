@@ -170,6 +170,24 @@ def big_file(src_tree, megabytes):
     return path
 
 
+def flow_pods(megabytes, single):
+    """A file of pods in flow style, one per line (the hardening issue's second large file), each
+    with one container to fix: `---`-separated documents, or (`single`) one List document."""
+    path = WORK / f"flow-{'list' if single else 'docs'}-{megabytes}mb.yaml"
+    if not path.exists():
+        pods, size, i = [], 0, 0
+        while size < megabytes * 1_000_000:
+            pod = (f"{{apiVersion: v1, kind: Pod, metadata: {{name: pod-{i}, labels: {{app: a{i}}}}}, "
+                   f"spec: {{containers: [{{name: c{i}, image: 'registry.example.com/team/app:{i}', "
+                   "ports: [{containerPort: 8080}], securityContext: {allowPrivilegeEscalation: false}}]}}")
+            pods.append(pod)
+            size, i = size + len(pod) + 5, i + 1
+        text = ("apiVersion: v1\nkind: List\nitems:\n" + "".join(f"  - {p}\n" for p in pods) if single
+                else "".join(f"---\n{p}\n" for p in pods))
+        path.write_text(text)
+    return path
+
+
 def at_least(value, goal, unit=""):
     """Verdict for a figure that must reach `goal`."""
     if value >= goal:
@@ -190,6 +208,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3, help="interleaved runs of each command; figures are medians")
     ap.add_argument("--skip-ruamel", action="store_true")
     ap.add_argument("--big-mb", type=int, default=50, help="size of the one large multi-document file")
+    ap.add_argument("--flow-mb", type=int, default=23, help="size of the files of flow-style pods")
     a = ap.parse_args()
     if not GNU_TIME.exists():
         sys.exit(f"bench: needs GNU time at {GNU_TIME} for the peak RSS figures (package `time`)")
@@ -319,6 +338,22 @@ def main():
     fsecs, frss = kube_rofs(["fix", target])
     row(f"one {bmb:.0f} MB multi-document file: fix", f"{fsecs:.2f} s",
         f"RSS/file: {at_most(frss * 2**20 / bbytes, GOAL_RSS_RATIO, 'x')}", f"peak RSS {frss:.0f} MiB")
+
+    for single in (False, True):
+        flow = flow_pods(a.flow_mb, single)
+        fbytes = flow.stat().st_size
+        what = "one List document" if single else "multi-document"
+        note = ("one document is verified whole: serde_yaml holds all its events, and the span tree "
+                "holds all its nodes" if single else "")
+        for cmd in ("check", "diff", "fix"):
+            target = flow
+            if cmd == "fix":
+                target = WORK / "flow-copy.yaml"
+                shutil.copyfile(flow, target)
+                os.sync()
+            secs, rss = kube_rofs([cmd, target])
+            row(f"{fbytes / 1e6:.0f} MB of flow-style pods, {what}: {cmd}", f"{secs:.2f} s",
+                f"RSS/file: {at_most(rss * 2**20 / fbytes, GOAL_RSS_RATIO, 'x')}", f"peak RSS {rss:.0f} MiB" + (f"; {note}" if note else ""))
 
     load_after = os.getloadavg()
     minutes = (time.time() - started) / 60
