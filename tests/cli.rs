@@ -919,6 +919,35 @@ fn the_usage_output_sample_is_what_check_prints_for_the_examples() {
 }
 
 #[test]
+fn a_window_of_thousands_of_lines_shows_only_the_inserted_lines() {
+    // 1,500 containers with a multi-line flow securityContext and a trailing comma: one diff
+    // window of over 4,096 lines, written from the edits (report::diff::DIRECT_FROM). Each new
+    // key is inserted as "\n      readOnlyRootFilesystem: true," after the last comma; the line
+    // with that comma is context, not removed and added again, as in a small file's diff.
+    let container = |i: usize| {
+        format!(
+            "  - name: c{i}\n    image: example/web:1.0\n    securityContext: {{\n      allowPrivilegeEscalation: false,\n    }}\n"
+        )
+    };
+    let text = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: many\nspec:\n  containers:\n{}",
+        (0..1500).map(container).collect::<String>()
+    );
+    assert!(text.lines().count() > 4096);
+    let fixed = dir_with(&[("many.yaml", &text)]);
+    let patched = dir_with(&[("many.yaml", &text)]);
+    let d = kube_rofs(patched.path(), &["diff", "many.yaml"]);
+    assert_eq!(d.code, 1, "{}", d.stderr);
+    let removed: Vec<&str> = d.stdout.lines().filter(|l| l.starts_with('-') && !l.starts_with("---")).collect();
+    assert!(removed.is_empty(), "{} lines removed, first {:?}", removed.len(), removed.first());
+    assert_eq!(d.stdout.matches("+      readOnlyRootFilesystem: true,\n").count(), 1500);
+    git(patched.path(), &["init", "-q"], None);
+    git(patched.path(), &["apply", "-"], Some(d.stdout.as_bytes()));
+    assert_eq!(kube_rofs(fixed.path(), &["fix", "many.yaml"]).code, 0);
+    assert!(read_str(fixed.path(), "many.yaml") == read_str(patched.path(), "many.yaml"), "git apply differs from fix");
+}
+
+#[test]
 fn a_large_files_diff_is_made_while_printed_and_applies_like_any_other() {
     // Over 1 MiB, with a change every other line: the diff is one hunk over the whole file,
     // written in pieces as it is made (report::model::DIFF_WHEN_PRINTED_FROM).
