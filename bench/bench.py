@@ -265,8 +265,15 @@ def main():
     row("parse floor, 1 thread", f"{floor1:.2f} s", "", f"{mb / floor1:.1f} MB/s")
     row(f"verifier floor (serde_yaml only reads the patched documents), {CPUS} threads", f"{vfloor:.2f} s", "",
         f"the re-read a verified diff cannot skip; so floor/diff <= floor/(floor + this) = {floor / (floor + vfloor):.2f}")
+    diff_note = f"{mb / diff:.1f} MB/s"
+    if floor / diff < GOAL_FLOOR_DIFF:
+        allowed = floor / GOAL_FLOOR_DIFF
+        diff_note += (f"; why not: diff = parse floor {floor:.2f} s + verifier floor {vfloor:.2f} s + "
+                      f"{diff - floor - vfloor:.2f} s of the rest (planning, the expected meaning and its comparison, "
+                      f"the diff text); the goal allows {allowed:.2f} s, so the rest would have to fit in "
+                      f"{allowed - floor - vfloor:.2f} s (docs/performance.md, where the goals stand)")
     row(f"kube-rofs diff, {CPUS} threads", f"{diff:.2f} s", f"floor/diff: {at_least(floor / diff, GOAL_FLOOR_DIFF)}",
-        f"{mb / diff:.1f} MB/s")
+        diff_note)
     row(f"write floor (the atomic writes of fix alone, no fsync), {CPUS} threads", f"{wfloor:.2f} s", "",
         f"so floor/fix <= floor/(floor + this) = {floor / (floor + wfloor):.2f}")
     row(f"write floor with an fsync per file (as fix --fsync), {CPUS} threads", f"{wfloor_sync:.2f} s", "",
@@ -277,8 +284,17 @@ def main():
     if npm_cmd:
         nfix, ndiff = s["npm_fix"].median, s["npm_diff"].median
         need = nfix / GOAL_FIX_VS_NPM
+        npm_note = f"npm/(fix --fsync) = {nfix / s['fix_fsync'].median:.1f}x; the goal needs fix <= {need:.2f} s"
+        if nfix / fix < GOAL_FIX_VS_NPM:
+            if floor + wfloor > need:
+                npm_note += (f"; why not: the parse floor and the write floor alone take {floor + wfloor:.2f} s, "
+                             "more than that, while each file is written to a temporary file and renamed over the "
+                             "original (old or new under a kill, which the goal keeps); see the tmpfs row")
+            else:
+                npm_note += (f"; why not: the floors take {floor + wfloor:.2f} s, and fix spends "
+                             f"{fix - floor - wfloor:.2f} s more (planning, verification)")
         row("npm yaml fixer (Document API), fix", f"{nfix:.2f} s", f"npm/fix: {at_least(nfix / fix, GOAL_FIX_VS_NPM, 'x')}",
-            f"npm/(fix --fsync) = {nfix / s['fix_fsync'].median:.1f}x; the goal needs fix <= {need:.2f} s")
+            npm_note)
         row("npm yaml fixer, --diff", f"{ndiff:.2f} s", "", f"npm/diff = {ndiff / diff:.1f}x")
         if shm:
             sfix, snpm = s["fix_shm"].median, s["npm_shm"].median
@@ -309,9 +325,15 @@ def main():
         times.append(kube_rofs(["fix", target], rss=False)[0])
         true_times.append(timed(["/bin/true"], rss=False)[0])
     lat = statistics.median(times) * 1000
+    lat_note = (f"median of {LATENCY_RUNS} (min {min(times) * 1000:.2f} ms); /bin/true: median "
+                f"{statistics.median(true_times) * 1000:.2f} ms")
+    if lat > GOAL_LATENCY_MS and min(times) * 1000 <= GOAL_LATENCY_MS:
+        lat_note += (f"; why not: the fastest run took {min(times) * 1000:.2f} ms, so the median is the machine's "
+                     f"load (1-minute load average now {os.getloadavg()[0]:.2f}) more than the work")
+    elif lat > GOAL_LATENCY_MS:
+        lat_note += f"; why not: even the fastest run took {min(times) * 1000:.2f} ms"
     row(f"latency: fix one {sample.stat().st_size / 1000:.1f} KB file", f"{lat:.2f} ms",
-        at_most(lat, GOAL_LATENCY_MS, " ms"),
-        f"median of {LATENCY_RUNS} (min {min(times) * 1000:.2f} ms); /bin/true: median {statistics.median(true_times) * 1000:.2f} ms")
+        at_most(lat, GOAL_LATENCY_MS, " ms"), lat_note)
 
     # Memory: peak RSS per command against the largest input file.
     empty = WORK / "empty.yaml"
