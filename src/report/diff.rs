@@ -150,14 +150,11 @@ fn unified_edits_with(
         for hunk in window.unified_diff().context_radius(CONTEXT).iter_hunks() {
             let ops = hunk.ops();
             let (Some(head), Some(tail)) = (ops.first(), ops.last()) else { continue };
-            let range = |start: usize, end: usize, offset: usize| match end - start {
-                1 => format!("{}", start + offset + 1),
-                0 => format!("{},0", start + offset),
-                n => format!("{},{n}", start + offset + 1),
-            };
             let new0 = line0.saturating_add_signed(line_shift);
-            let old_range = range(head.old_range().start, tail.old_range().end, line0);
-            let new_range = range(head.new_range().start, tail.new_range().end, new0);
+            let (old_start, old_end) = (head.old_range().start, tail.old_range().end);
+            let (new_start, new_end) = (head.new_range().start, tail.new_range().end);
+            let old_range = hunk_range(old_start + line0, old_end - old_start);
+            let new_range = hunk_range(new_start + new0, new_end - new_start);
             // The body straight from similar's writer, in pieces of whole lines: a hunk that spans
             // a large file (changes every few lines) is never one string.
             let header = format!("@@ -{old_range} +{new_range} @@\n").into_bytes();
@@ -168,6 +165,16 @@ fn unified_edits_with(
         line_shift += lines(&new_part) as isize - lines(old_part) as isize;
     }
     Ok(())
+}
+
+/// One side of a hunk header, for `len` lines after the 0-based line `start`, as diff writes it
+/// (`start + 1`, with `,len` unless it is 1; an empty side names the line before it).
+fn hunk_range(start: usize, len: usize) -> String {
+    match len {
+        1 => format!("{}", start + 1),
+        0 => format!("{start},0"),
+        len => format!("{},{len}", start + 1),
+    }
 }
 
 /// An edit as the direct path reads it. An insertion that starts with a line break, made just
@@ -285,13 +292,8 @@ fn direct(
         let added: usize = hunk.iter().map(|r| lines_of(&new_text(r))).sum();
         let removed: usize = hunk.iter().map(|r| r.hi - r.lo).sum();
         let new_len = hi - lo - removed + added;
-        let range = |start: usize, len: usize| match len {
-            1 => format!("{}", start + 1),
-            0 => format!("{start},0"),
-            len => format!("{},{len}", start + 1),
-        };
         let new_lo = lo.saturating_add_signed(line_shift);
-        let buf = format!("@@ -{} +{} @@\n", range(lo, hi - lo), range(new_lo, new_len)).into_bytes();
+        let buf = format!("@@ -{} +{} @@\n", hunk_range(lo, hi - lo), hunk_range(new_lo, new_len)).into_bytes();
         let mut body = Lines { emit: &mut *emit, buf, header: false };
         let mut line = lo;
         for r in hunk {
