@@ -176,16 +176,13 @@ fn from_raw_table(raw: Vec<RawKind>) -> Result<Vec<KindEntry>, String> {
 /// Parse a table of kinds (the built-in data file's shape).
 #[cfg(test)]
 pub fn parse_table(text: &str) -> Result<Vec<KindEntry>, String> {
-    from_raw_table(serde_yaml::from_str(text).map_err(|e| e.to_string())?)
+    super::data::parse(text, from_raw_table)
 }
 
 /// The built-in table, parsed once.
 pub fn built_in() -> &'static [KindEntry] {
     static TABLE: OnceLock<Vec<KindEntry>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let raw = serde_json::from_str(COMPILED).map_err(|e| e.to_string());
-        raw.and_then(from_raw_table).expect("data/kinds.yaml is valid (tested)")
-    })
+    TABLE.get_or_init(|| super::data::compiled(COMPILED, from_raw_table, "data/kinds.yaml"))
 }
 
 /// A kind declared in the configuration file: `{apiVersion, kind, podSpecs}` or

@@ -2,6 +2,7 @@
 //! is for this check (`policy`), and what Helm values and Kustomizations hold (`charts`).
 //! Reads the span tree; imports only `yaml`.
 pub(crate) mod charts;
+mod data;
 pub(crate) mod image;
 pub(crate) mod kinds;
 pub(crate) mod policy;

@@ -131,16 +131,13 @@ fn from_raw_table(raw: Vec<RawProfile>) -> Result<Vec<Profile>, String> {
 /// Parse a table of profiles (the data file's shape).
 #[cfg(test)]
 pub fn parse_table(text: &str) -> Result<Vec<Profile>, String> {
-    from_raw_table(serde_yaml::from_str(text).map_err(|e| e.to_string())?)
+    super::data::parse(text, from_raw_table)
 }
 
 /// The built-in profiles, parsed once.
 pub fn built_in() -> &'static [Profile] {
     static TABLE: OnceLock<Vec<Profile>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let raw = serde_json::from_str(COMPILED).map_err(|e| e.to_string());
-        raw.and_then(from_raw_table).expect("data/images.yaml is valid (tested)")
-    })
+    TABLE.get_or_init(|| super::data::compiled(COMPILED, from_raw_table, "data/images.yaml"))
 }
 
 /// The built-in profile of `image`: the first entry that matches.

@@ -63,7 +63,7 @@ const COMPILED: &str = include_str!(concat!(env!("OUT_DIR"), "/stateful.json"));
 /// Parse signals (the data file's shape).
 #[cfg(test)]
 pub fn parse(text: &str) -> Result<Signals, String> {
-    checked(serde_yaml::from_str(text).map_err(|e| e.to_string())?)
+    super::data::parse(text, checked)
 }
 
 /// The signals as read, if every source is an address and every variable has a name or a
@@ -83,10 +83,7 @@ fn checked(s: Signals) -> Result<Signals, String> {
 /// The built-in signals, parsed once.
 pub fn built_in() -> &'static Signals {
     static SIGNALS: OnceLock<Signals> = OnceLock::new();
-    SIGNALS.get_or_init(|| {
-        let raw = serde_json::from_str(COMPILED).map_err(|e| e.to_string());
-        raw.and_then(checked).expect("data/stateful.yaml is valid (tested)")
-    })
+    SIGNALS.get_or_init(|| super::data::compiled(COMPILED, checked, "data/stateful.yaml"))
 }
 
 impl Signals {
