@@ -9,6 +9,7 @@
 
 #[path = "support/ci.rs"]
 mod ci;
+mod common;
 
 use ci::*;
 
@@ -43,7 +44,7 @@ fn checkout(files: &[(&str, &str)]) -> Scenario {
 }
 
 fn one_writable() -> Scenario {
-    checkout(&[("a.yaml", &deployment("a", "nginx:1.27")), ("ok.yaml", &read_only_pod("ok"))])
+    checkout(&[("a.yaml", &deployment("a", "nginx:1.27")), ("ok.yaml", common::READ_ONLY)])
 }
 
 /// Where the Action installs to, and what it adds to PATH.
@@ -271,7 +272,7 @@ fn cargo_install(s: &Scenario, version: &str) -> Vec<String> {
 
 #[test]
 fn builds_with_cargo_install_when_the_release_has_no_binary() {
-    let s = checkout(&[("ok.yaml", &read_only_pod("ok"))]);
+    let s = checkout(&[("ok.yaml", common::READ_ONLY)]);
     let url = releases_url(&s);
     let r = run(&s, &[("releases-url", &url)]);
     assert!(r.success(), "{}", r.printed());
@@ -284,7 +285,7 @@ fn builds_with_cargo_install_when_the_release_has_no_binary() {
 
 #[test]
 fn builds_with_cargo_install_on_a_runner_without_a_release_target_and_for_a_given_version() {
-    let s = checkout(&[("ok.yaml", &read_only_pod("ok"))]);
+    let s = checkout(&[("ok.yaml", common::READ_ONLY)]);
     let url = publish(&s, LINUX_MUSL, &recording_binary(&s));
     let r = s.run_action(repo(), Runner { os: "Linux", arch: "ARM" }, &[("releases-url", &url)]);
     assert!(r.success(), "{}", r.printed());

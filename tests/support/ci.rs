@@ -40,24 +40,6 @@ spec:
     )
 }
 
-/// A Pod whose one container already runs with a read-only root filesystem.
-pub fn read_only_pod(name: &str) -> String {
-    format!(
-        "\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: {name}
-spec:
-  containers:
-  - name: c
-    image: registry.k8s.io/coredns/coredns:v1.11.1
-    securityContext:
-      readOnlyRootFilesystem: true
-"
-    )
-}
-
 pub fn example(name: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
