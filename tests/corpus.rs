@@ -96,20 +96,18 @@ fn run_corpus(name: &str) {
                     *skipped.entry(first_words(&why)).or_default() += 1;
                 }
                 for f in o.findings {
-                    if !CORE.contains(&f.kind.as_str()) && f.kind != "PodTemplate" {
-                        *custom_kinds.entry(f.kind.clone()).or_default() += 1;
+                    if !CORE.contains(&&*f.kind) && &*f.kind != "PodTemplate" {
+                        *custom_kinds.entry(f.kind.to_string()).or_default() += 1;
                     }
                     let key = match f.status {
                         Status::ReadOnly => "already read-only".to_owned(),
                         Status::Writable => "fixed".to_owned(),
                         Status::ExplicitFalse => "explicit false (left alone)".to_owned(),
-                        Status::NotApplicable(Skip::Annotation { key, .. }) => {
-                            format!("not applicable: annotation {key}")
-                        }
-                        Status::NotApplicable(Skip::Image { pattern, .. }) => {
-                            format!("not applicable: stateful image matching {pattern}")
-                        }
-                        Status::NotApplicable(skip) => format!("not applicable: {skip}"),
+                        Status::NotApplicable(skip) => match *skip {
+                            Skip::Annotation { key, .. } => format!("not applicable: annotation {key}"),
+                            Skip::Image { pattern, .. } => format!("not applicable: stateful image matching {pattern}"),
+                            skip => format!("not applicable: {skip}"),
+                        },
                         Status::Refused(r) => format!("refused: {r}"),
                     };
                     *by_status.entry(key).or_default() += 1;

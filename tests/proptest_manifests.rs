@@ -1297,7 +1297,7 @@ fn check(input: &[u8], expect: &BTreeMap<String, Expect>, o: &Opts) -> Result<()
         kube_rofs::analyze(None, input, &opts).map_err(|e| format!("process failed on a valid manifest: {e}"))?;
 
     // Every container found, and classified as the model says.
-    let found: BTreeMap<&str, &Status> = outcome.findings.iter().map(|f| (f.container.as_str(), &f.status)).collect();
+    let found: BTreeMap<&str, &Status> = outcome.findings.iter().map(|f| (&*f.container, &f.status)).collect();
     if found.len() != outcome.findings.len() || found.len() != expect.len() {
         return Err(format!(
             "found {} containers ({} distinct), the model has {}: {:?}",
@@ -1322,7 +1322,7 @@ fn check(input: &[u8], expect: &BTreeMap<String, Expect>, o: &Opts) -> Result<()
         }
     }
     let must_fix: BTreeSet<&str> =
-        outcome.findings.iter().filter(|f| f.status == Status::Writable).map(|f| f.container.as_str()).collect();
+        outcome.findings.iter().filter(|f| f.status == Status::Writable).map(|f| &*f.container).collect();
 
     let Some(fixed) = outcome.fixed else {
         return if must_fix.is_empty() {

@@ -284,7 +284,7 @@ mod tests {
                  spec:\n  template:\n    spec:\n      containers:\n      - name: c\n        image: nginx\n"
             );
             let o = analyze(None, yaml.as_bytes(), &Options::default()).unwrap();
-            let want = Status::NotApplicable(Skip::Annotation { key: key.into(), value: value.into() });
+            let want = Status::NotApplicable(Box::new(Skip::Annotation { key: key.into(), value: value.into() }));
             assert_eq!(o.findings[0].status, want, "{key}: {value}");
         }
     }

@@ -9,35 +9,37 @@ use crate::k8s::status::{Refusal, Status};
 use crate::yaml::source::Pos;
 use crate::yaml::tree::SyntaxError;
 
-/// One container, as found and (when fixable) as it would be fixed.
+/// One container, as found and (when fixable) as it would be fixed. A large file's findings
+/// are all kept until it is printed, so what a pod's containers share (kind, names, the
+/// container list's name, the paths they need) is shared, not copied per container.
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub doc: usize,
     /// Index of the workload (pod spec) in the file; findings of one workload are adjacent.
     pub workload: usize,
     pub pos: Pos,
-    pub kind: String,
-    pub name: String,
-    pub namespace: Option<String>,
+    pub kind: Arc<str>,
+    pub name: Arc<str>,
+    pub namespace: Option<Arc<str>>,
     /// The list or key the container is under (`containers`, `initContainers`, `steps`, ...).
-    pub list: String,
-    pub container: String,
-    pub image: Option<String>,
+    pub list: Arc<str>,
+    pub container: Box<str>,
+    pub image: Option<Box<str>>,
     pub status: Status,
     /// The fix of this container's pod spec (an index into [`Outcome::fixes`]), when the
     /// container is writable and fixable, or read-only and lacking writable paths. Several
     /// findings share one fix.
     pub fix: Option<usize>,
     /// What the container needs writable, and why (a writable or read-only container).
-    pub writable: Vec<Need>,
+    pub writable: Arc<[Need]>,
     /// Directories its image fills that stay read-only on purpose: (path, why).
-    pub omitted: Vec<(String, Arc<str>)>,
+    pub omitted: Arc<[(String, Arc<str>)]>,
     /// The image profile that applies, if any.
     pub profile: Option<Arc<str>>,
     /// Nothing (profile, configuration, image data) says what the image writes.
     pub unknown_image: bool,
     /// Why the missing paths of a read-only container were not added.
-    pub unfixed: Option<Refusal>,
+    pub unfixed: Option<Box<Refusal>>,
 }
 
 impl Finding {
@@ -58,16 +60,16 @@ impl Finding {
             doc: 0,
             workload: 0,
             pos: Pos::default(),
-            kind: String::new(),
-            name: String::new(),
+            kind: Arc::from(""),
+            name: Arc::from(""),
             namespace: None,
-            list: String::new(),
-            container: String::new(),
+            list: Arc::from(""),
+            container: Box::from(""),
             image: None,
             status,
             fix: None,
-            writable: Vec::new(),
-            omitted: Vec::new(),
+            writable: Arc::new([]),
+            omitted: Arc::new([]),
             profile: None,
             unknown_image: false,
             unfixed: None,
@@ -161,7 +163,7 @@ impl Outcome {
         self.fixes.clear();
         for f in &mut self.findings {
             if f.status == Status::Writable {
-                f.status = Status::Refused(why.clone());
+                f.status = Status::Refused(Box::new(why.clone()));
                 f.fix = None;
             }
         }

@@ -2,6 +2,7 @@
 //! plan and verify; at the end apply every fix. Only one document's tree is held at a time.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use super::model::{Fix, Need};
 use super::options::Options;
@@ -58,6 +59,9 @@ pub fn analyze(path: Option<&Path>, bytes: &[u8], opts: &Options) -> Result<Outc
         whole_file: false,
         verified_alone: Vec::new(),
         mismatch: None,
+        reuse: Reuse::default(),
+        fixed: None,
+        copied: 0,
     };
     match tree::parse_each(&src, |part| pass.document(part)) {
         Ok(()) => {}
@@ -97,6 +101,44 @@ struct Pass<'s, 'a> {
     /// Documents verified on their own (their fixes' meaning is dropped once verified).
     verified_alone: Vec<usize>,
     mismatch: Option<FileError>,
+    reuse: Reuse,
+    /// `fix`: the fixed text so far (BOM first), built document by document, and how much of
+    /// the body it covers.
+    fixed: Option<String>,
+    copied: usize,
+}
+
+/// The last value of each field that findings share. Neighbouring containers mostly repeat
+/// them (the same kind, list name and needed paths), so a file of thousands of containers
+/// holds each once instead of once per container.
+#[derive(Default)]
+struct Reuse {
+    kind: Last<str>,
+    namespace: Last<str>,
+    list: Last<str>,
+    writable: Last<[Need]>,
+    omitted: Last<[(String, Arc<str>)]>,
+}
+
+struct Last<T: ?Sized>(Option<Arc<T>>);
+
+impl<T: ?Sized> Default for Last<T> {
+    fn default() -> Self {
+        Last(None)
+    }
+}
+
+impl<T: ?Sized + PartialEq> Last<T> {
+    /// `value`, shared with the previous call's when they are equal.
+    fn share<'v>(&mut self, value: &'v T) -> Arc<T>
+    where
+        Arc<T>: From<&'v T>,
+    {
+        match &self.0 {
+            Some(last) if **last == *value => last.clone(),
+            _ => self.0.insert(Arc::from(value)).clone(),
+        }
+    }
 }
 
 impl<'a> Pass<'_, 'a> {
@@ -123,6 +165,30 @@ impl<'a> Pass<'_, 'a> {
         }
         if self.out.fixes.len() > first_fix {
             self.verify_document(k, &doc, end, first_finding, first_fix);
+            self.apply_verified(first_fix);
+        }
+    }
+
+    /// In `fix`, write the fixes from `first_fix` on into the fixed text now, and drop their
+    /// edits when nothing prints them: a large file's edits are not all kept until its end.
+    fn apply_verified(&mut self, first_fix: usize) {
+        if !self.opts.fixed_text || self.mismatch.is_some() {
+            return;
+        }
+        let (body, fixes) = (self.src.body, &mut self.out.fixes[first_fix..]);
+        let fixed = self.fixed.get_or_insert_with(|| self.src.bom.to_owned());
+        match edit::apply_part(fixed, body, self.copied, fixes.iter().flat_map(|f| &f.edits)) {
+            Ok(pos) => self.copied = pos,
+            Err(o) => {
+                let message = format!("overlapping edits at byte {}", o.at);
+                self.mismatch = Some(FileError::Verify { doc: self.docs - 1, message });
+                return;
+            }
+        }
+        if !self.opts.keep_edits {
+            for fix in fixes {
+                fix.edits = Vec::new();
+            }
         }
     }
 
@@ -137,25 +203,29 @@ impl<'a> Pass<'_, 'a> {
                 reason: u.reason,
             });
         }
+        let reuse = &mut self.reuse;
         for pod in found.pods {
             let workload = out.findings.last().map_or(0, |f| f.workload + 1);
             let first = out.findings.len();
             let mut targets = Vec::new();
+            let kind = reuse.kind.share(&pod.kind);
+            let name: Arc<str> = Arc::from(pod.name.as_str());
+            let namespace = pod.namespace.as_deref().map(|n| reuse.namespace.share(n));
             for (i, c) in pod.containers.iter().enumerate() {
                 let status = self.opts.policy.classify(doc, &pod, c);
                 let mut finding = Finding {
                     doc: k,
                     workload,
                     pos: src.pos(c.node.start),
-                    kind: pod.kind.clone(),
-                    name: pod.name.clone(),
-                    namespace: pod.namespace.clone(),
-                    list: c.list.clone(),
-                    container: c.name.clone(),
-                    image: c.image.clone(),
+                    kind: kind.clone(),
+                    name: name.clone(),
+                    namespace: namespace.clone(),
+                    list: reuse.list.share(&c.list),
+                    container: c.name.as_str().into(),
+                    image: c.image.as_deref().map(Box::from),
                     ..Finding::undecided(status)
                 };
-                if let Some(target) = target(&pod, i, &mut finding, self.opts) {
+                if let Some(target) = target(&pod, i, &mut finding, self.opts, reuse) {
                     targets.push(target);
                 }
                 out.findings.push(finding);
@@ -173,8 +243,8 @@ impl<'a> Pass<'_, 'a> {
                         finding.fix = Some(fix_index);
                         fixed_any = true;
                     }
-                    (Err(reason), true) => finding.status = Status::Refused(reason),
-                    (Err(reason), false) => finding.unfixed = Some(reason),
+                    (Err(reason), true) => finding.status = Status::Refused(Box::new(reason)),
+                    (Err(reason), false) => finding.unfixed = Some(Box::new(reason)),
                 }
             }
             if fixed_any {
@@ -201,11 +271,11 @@ impl<'a> Pass<'_, 'a> {
                 doc: k,
                 workload: self.out.findings.len(),
                 pos: self.src.pos(map.start),
-                kind: "HelmValues".into(),
-                name,
+                kind: self.reuse.kind.share("HelmValues"),
+                name: name.into(),
                 namespace: None,
-                list: "containers".into(),
-                container,
+                list: self.reuse.list.share("containers"),
+                container: container.into(),
                 ..Finding::undecided(status)
             };
             if finding.status == Status::Writable {
@@ -214,7 +284,7 @@ impl<'a> Pass<'_, 'a> {
                         finding.fix = Some(self.out.fixes.len());
                         self.out.fixes.push(Fix { doc: k, ..fix });
                     }
-                    Err(reason) => finding.status = Status::Refused(reason),
+                    Err(reason) => finding.status = Status::Refused(Box::new(reason)),
                 }
             }
             self.out.findings.push(finding);
@@ -270,7 +340,7 @@ impl<'a> Pass<'_, 'a> {
         self.out.fixes.truncate(first_fix);
         for f in &mut self.out.findings[first_finding..] {
             if f.status == Status::Writable {
-                f.status = Status::Refused(why.clone());
+                f.status = Status::Refused(Box::new(why.clone()));
                 f.fix = None;
             }
         }
@@ -287,11 +357,13 @@ impl<'a> Pass<'_, 'a> {
         if out.fixes.is_empty() {
             return Ok(out);
         }
-        // The fixed file is built once, BOM first, when it is wanted or needed to verify the
-        // file as a whole: a large file is not copied again.
+        // The fixed file is built once, BOM first: in `fix` document by document (the rest
+        // is copied now), else only when the file must be verified as a whole.
         let bom = src.bom.len();
-        let mut fixed = String::new();
-        if self.opts.fixed_text || self.whole_file {
+        let mut fixed = self.fixed.take().unwrap_or_default();
+        if self.opts.fixed_text {
+            fixed.push_str(&src.body[self.copied..]);
+        } else if self.whole_file {
             fixed.push_str(src.bom);
             edit::apply_into(&mut fixed, src.body, out.fixes.iter().flat_map(|f| &f.edits))
                 .map_err(|o| FileError::Verify { doc: 0, message: format!("overlapping edits at byte {}", o.at) })?;
@@ -326,7 +398,13 @@ impl<'a> Pass<'_, 'a> {
 
 /// What the fix of container `i` is to do, if anything: make a writable container read-only
 /// with what it needs, or give a read-only one what it lacks. Records the decision in `finding`.
-fn target(pod: &workload::PodSpec, i: usize, finding: &mut Finding, opts: &Options) -> Option<Target> {
+fn target(
+    pod: &workload::PodSpec,
+    i: usize,
+    finding: &mut Finding,
+    opts: &Options,
+    reuse: &mut Reuse,
+) -> Option<Target> {
     let c = &pod.containers[i];
     let make_read_only = match finding.status {
         Status::Writable => true,
@@ -337,17 +415,18 @@ fn target(pod: &workload::PodSpec, i: usize, finding: &mut Finding, opts: &Optio
     let missing = match plan::pod::missing(pod, c, &needs) {
         Ok(m) => m,
         Err(reason) if make_read_only => {
-            finding.status = Status::Refused(reason);
+            finding.status = Status::Refused(Box::new(reason));
             return None;
         }
         Err(reason) => {
-            finding.unfixed = Some(reason);
+            finding.unfixed = Some(Box::new(reason));
             Vec::new()
         }
     };
     let is_missing = |n: &Need| missing.iter().any(|m| std::ptr::eq(*m, n));
-    finding.writable = needs.paths.iter().map(|n| Need { missing: is_missing(n), ..n.clone() }).collect();
-    finding.omitted = needs.omitted.clone();
+    let writable: Vec<Need> = needs.paths.iter().map(|n| Need { missing: is_missing(n), ..n.clone() }).collect();
+    finding.writable = reuse.writable.share(&writable);
+    finding.omitted = reuse.omitted.share(&needs.omitted);
     finding.profile = needs.profile.clone();
     finding.unknown_image = needs.unknown;
     (make_read_only || finding.lacks_paths()).then_some(Target { index: i, needs, make_read_only })

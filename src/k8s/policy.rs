@@ -163,10 +163,10 @@ fn not_a_container(doc: &Document, pod: &PodSpec, c: &Container) -> Option<Skip>
 impl Policy {
     pub fn classify(&self, doc: &Document, pod: &PodSpec, c: &Container) -> Status {
         if doc.resolve(c.node).entries().is_none() {
-            return Status::Refused(Refusal::NotA { what: "the container", shape: "mapping" });
+            return Status::Refused(Box::new(Refusal::NotA { what: "the container", shape: "mapping" }));
         }
         if let Some(skip) = not_a_container(doc, pod, c) {
-            return Status::NotApplicable(skip);
+            return Status::NotApplicable(Box::new(skip));
         }
         let flag = match (flag(doc, c.node), c.template) {
             (Flag::Absent, Some(template)) => flag(doc, template),
@@ -174,27 +174,27 @@ impl Policy {
         };
         let explicit_false = match flag {
             Flag::True => return Status::ReadOnly,
-            Flag::Other(v) => return Status::Refused(Refusal::NotBoolean(v)),
-            Flag::Twice(what, key) => return Status::Refused(Refusal::DuplicateKey(what, key.to_owned())),
+            Flag::Other(v) => return Status::Refused(Box::new(Refusal::NotBoolean(v))),
+            Flag::Twice(what, key) => return Status::Refused(Box::new(Refusal::DuplicateKey(what, key.to_owned()))),
             Flag::False => !self.fix_explicit_false,
             Flag::Absent => false,
         };
         // Opt-outs and stateful images first: a database that says `false` on purpose is not
         // applicable, not a writable container that counts against the ratio.
         if let Some(reason) = pod.annotations.iter().find_map(|(k, v)| opt_out(k, v)) {
-            return Status::NotApplicable(reason);
+            return Status::NotApplicable(Box::new(reason));
         }
         if let Some(reason) = pod.labels.iter().find_map(|(k, v)| label_opt_out(k, v, &c.name)) {
-            return Status::NotApplicable(reason);
+            return Status::NotApplicable(Box::new(reason));
         }
         if let Some(skip) = self.stateful(doc, pod, c) {
-            return Status::NotApplicable(skip);
+            return Status::NotApplicable(Box::new(skip));
         }
         if explicit_false {
             return Status::ExplicitFalse;
         }
         if let Some(reason) = c.refuse {
-            return Status::Refused(Refusal::ByKind(reason.to_owned()));
+            return Status::Refused(Box::new(Refusal::ByKind(reason.to_owned())));
         }
         Status::Writable
     }

@@ -13,9 +13,9 @@ pub enum Status {
     /// asked (`--fix-explicit-false`). Exempt it on purpose with `kube-rofs.io/skip`.
     ExplicitFalse,
     /// Opt-out annotation or stateful image; excluded from the ratio.
-    NotApplicable(Skip),
+    NotApplicable(Box<Skip>),
     /// Writable, but no exact edit exists.
-    Refused(Refusal),
+    Refused(Box<Refusal>),
 }
 
 impl Status {

@@ -284,7 +284,10 @@ impl Emitter for Json {
         let at = file.locator();
         for f in &o.findings {
             let annotation = match &f.status {
-                Status::NotApplicable(Skip::Annotation { key, value }) => Some(Annotation { key, value }),
+                Status::NotApplicable(skip) => match &**skip {
+                    Skip::Annotation { key, value } => Some(Annotation { key, value }),
+                    _ => None,
+                },
                 _ => None,
             };
             let reason = match &f.status {

@@ -109,7 +109,7 @@ fn decisions(f: &Finding, out: &mut dyn Write) -> io::Result<()> {
     if !f.writable.is_empty() {
         say(out, &format!("      writable paths: {}", paths_and_reasons(f)))?;
     }
-    for (path, why) in &f.omitted {
+    for (path, why) in f.omitted.iter() {
         say(out, &format!("      left read-only: {path} ({why})"))?;
     }
     if f.unknown_image {

@@ -130,7 +130,7 @@ pub fn reason(why: &Why) -> String {
 /// container's writable paths, grouped by reason, copied directories marked.
 pub fn paths_and_reasons(f: &Finding) -> String {
     let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-    for n in &f.writable {
+    for n in f.writable.iter() {
         let path = if n.copy { format!("{} (copied from the image first)", n.path) } else { n.path.clone() };
         let why = reason(&n.why);
         match groups.last_mut() {

@@ -69,10 +69,25 @@ pub fn apply(text: &str, edits: &[Edit]) -> Result<String, Overlap> {
 /// [`apply`], appending the result to `out` (which may hold a prefix, such as a BOM). The
 /// edits are borrowed: a large file's edits are not copied to be applied.
 pub fn apply_into<'a>(out: &mut String, text: &str, edits: impl IntoIterator<Item = &'a Edit>) -> Result<(), Overlap> {
+    let edits: Vec<&Edit> = edits.into_iter().collect();
+    out.reserve(text.len() + edits.iter().map(|e| e.text.len()).sum::<usize>());
+    let pos = apply_part(out, text, 0, edits)?;
+    out.push_str(&text[pos..]);
+    Ok(())
+}
+
+/// Apply `edits`, which lie at or after `from`, to `text` from `from` on, appending to `out`
+/// the text up to the end of the last edit; returns that end, where the next part starts. A
+/// file's documents are applied part by part this way, each as soon as it is verified.
+pub fn apply_part<'a>(
+    out: &mut String,
+    text: &str,
+    from: usize,
+    edits: impl IntoIterator<Item = &'a Edit>,
+) -> Result<usize, Overlap> {
     let mut sorted: Vec<&Edit> = edits.into_iter().collect();
     sorted.sort_by_key(|e| order(e));
-    out.reserve(text.len() + sorted.iter().map(|e| e.text.len()).sum::<usize>());
-    let mut pos = 0;
+    let mut pos = from;
     for e in sorted {
         if e.start < pos || e.end < e.start || e.end > text.len() {
             return Err(Overlap { at: e.start });
@@ -81,8 +96,7 @@ pub fn apply_into<'a>(out: &mut String, text: &str, edits: impl IntoIterator<Ite
         out.push_str(&e.text);
         pos = e.end;
     }
-    out.push_str(&text[pos..]);
-    Ok(())
+    Ok(pos)
 }
 
 #[cfg(test)]
