@@ -164,6 +164,7 @@ pub fn options(c: &Config, helm_values: bool) -> Result<Options, ConfigError> {
         images: images(c)?,
         fixed_text: true,
         keep_edits: true,
+        lists_apart: true,
     })
 }
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::yaml::edit::Edit;
-use crate::yaml::path::Path;
+use crate::yaml::path::{Path, Seg};
 use crate::yaml::render::New;
 
 /// A change of meaning, stated independently of the text: the verifier applies these to the
@@ -14,6 +14,18 @@ pub enum Op {
     Set { at: Path, key: String, value: New },
     /// Append `items` to the sequence at `at`.
     Append { at: Path, items: Vec<New> },
+}
+
+impl Op {
+    /// The same change with the first `n` segments of its place replaced by `by` (a `List`
+    /// item's `items`, `i` read as index 0 of a sequence of one item).
+    pub(crate) fn moved(&self, n: usize, by: Seg) -> Op {
+        let at = |at: &Path| std::iter::once(by.clone()).chain(at.iter().skip(n).cloned()).collect();
+        match self {
+            Op::Set { at: p, key, value } => Op::Set { at: at(p), key: key.clone(), value: value.clone() },
+            Op::Append { at: p, items } => Op::Append { at: at(p), items: items.clone() },
+        }
+    }
 }
 
 /// Everything that makes one pod spec's writable containers read-only: the

@@ -38,6 +38,11 @@ pub struct Options {
     /// (`check` or `fix` in text, GitHub or GitLab format) drops them once the file is verified
     /// and built: a large file's edits can outweigh the file.
     pub keep_edits: bool,
+    /// Read the items of a `List` document one at a time (default true): a cluster export of
+    /// one huge document is never held whole. Read whole, it gives the same result (tests hold
+    /// the two to it), except that an item serde_yaml cannot read refuses only its own
+    /// containers, not the whole List's.
+    pub lists_apart: bool,
 }
 
 /// What an image's own configuration says a container running it needs.
@@ -74,6 +79,7 @@ impl Default for Options {
             images: None,
             fixed_text: true,
             keep_edits: true,
+            lists_apart: true,
         }
     }
 }

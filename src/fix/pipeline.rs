@@ -19,7 +19,7 @@ use crate::k8s::workload;
 use crate::yaml::edit;
 use crate::yaml::path::Seg;
 use crate::yaml::source::Source;
-use crate::yaml::tree::{self, Document, Kind, Node, Part};
+use crate::yaml::tree::{self, Document, Kind, ListItem, Node, Part};
 
 /// Why a file with Go template actions is skipped: the command that renders it when it is part
 /// of a Helm chart, else only that it must be rendered first.
@@ -46,24 +46,24 @@ pub fn analyze(path: Option<&Path>, bytes: &[u8], opts: &Options) -> Result<Outc
         Source::decode(bytes).map_err(|e| FileError::Encoding { pos: e.pos, utf16: e.utf16, lone_cr: e.lone_cr })?;
     let templated = src.body.contains("{{");
     let skipped = |why: String| Ok(Outcome { skipped: Some(why), ..Outcome::default() });
-    let mut pass = Pass {
-        src: &src,
-        opts,
-        values,
-        templated,
-        directives: src.body.lines().any(|l| l.starts_with('%')),
-        out: Outcome::default(),
-        docs: 0,
-        content: false,
-        template_braces: false,
-        whole_file: false,
-        verified_alone: Vec::new(),
-        mismatch: None,
-        reuse: Reuse::default(),
-        fixed: None,
-        copied: 0,
+    let directives = src.body.lines().any(|l| l.starts_with('%'));
+    // The items of a List are read apart, so one huge document is never held whole; Helm
+    // values (not workloads) and files with directives (an item cannot be read without them)
+    // keep it whole, and so does a second reading when an item cannot be judged apart, so
+    // reading apart never changes a result.
+    let mut apart = opts.lists_apart && !values && !directives;
+    let (mut pass, parsed) = loop {
+        let mut pass = Pass::new(&src, opts, values, templated, directives);
+        let parsed = match apart {
+            true => tree::parse_each_apart(&src, |part| pass.document(part)),
+            false => tree::parse_each(&src, |part| pass.document(part)),
+        };
+        if !pass.whole_lists {
+            break (pass, parsed);
+        }
+        apart = false;
     };
-    match tree::parse_each(&src, |part| pass.document(part)) {
+    match parsed {
         Ok(()) => {}
         Err(_) if templated => return skipped(template_hint(path)),
         Err(e) => return Err(FileError::Syntax(e)),
@@ -106,6 +106,35 @@ struct Pass<'s, 'a> {
     /// the body it covers.
     fixed: Option<String>,
     copied: usize,
+    /// The last part was an item of a List handed over apart.
+    items_apart: bool,
+    /// An item of a List cannot be judged apart from the others: read the file again, with
+    /// its Lists whole.
+    whole_lists: bool,
+}
+
+impl<'s, 'a> Pass<'s, 'a> {
+    fn new(src: &'s Source<'a>, opts: &'s Options, values: bool, templated: bool, directives: bool) -> Self {
+        Pass {
+            src,
+            opts,
+            values,
+            templated,
+            directives,
+            out: Outcome::default(),
+            docs: 0,
+            content: false,
+            template_braces: false,
+            whole_file: false,
+            verified_alone: Vec::new(),
+            mismatch: None,
+            reuse: Reuse::default(),
+            fixed: None,
+            copied: 0,
+            items_apart: false,
+            whole_lists: false,
+        }
+    }
 }
 
 /// The last value of each field that findings share. Neighbouring containers mostly repeat
@@ -142,36 +171,121 @@ impl<T: ?Sized + PartialEq> Last<T> {
 }
 
 impl<'a> Pass<'_, 'a> {
-    /// Find, classify, plan and verify one document.
+    /// Find, classify, plan and verify one document, or one item of a `List` document handed
+    /// over alone (verified alone, and its edits applied at once).
     fn document(&mut self, part: Part<'a>) {
+        let Part { doc, end, comments, item, items_entangled } = part;
         let k = self.docs;
-        self.docs += 1;
-        let Part { doc, end, comments } = part;
+        if item.is_none() {
+            self.docs += 1;
+        }
         let Some(root) = &doc.root else { return };
         self.content |= !(root.is_null() && root.start == root.end);
         if self.templated && has_template_braces(self.src, root) {
             self.template_braces = true;
         }
-        if self.template_braces || self.mismatch.is_some() {
+        if self.template_braces || self.mismatch.is_some() || self.whole_lists {
+            return;
+        }
+        if items_entangled {
+            // An edit of one item could change another through the alias.
+            self.whole_lists = true;
             return;
         }
         let src = self.src;
         self.out.resources.extend(charts::kustomize_resources(root).into_iter().map(|r| (src.pos(root.start), r)));
         let (first_finding, first_fix) = (self.out.findings.len(), self.out.fixes.len());
+        let had_items_apart = std::mem::replace(&mut self.items_apart, item.is_some());
+        if item.is_none() && had_items_apart && has_duplicate_keys(root) {
+            // serde_yaml does not read such a document; read whole, its containers are refused.
+            self.whole_lists = true;
+            return;
+        }
         let planner = Planner::new(src, &doc, &comments);
+        let at = item.map_or(Vec::new(), |i| vec![Seg::Key("items".into()), Seg::Index(i.index)]);
         match self.values {
-            false => self.plan_workloads(k, &doc, &planner),
+            false => self.plan_workloads(k, &doc, at, &planner),
             true => self.plan_values(k, &doc, &planner),
         }
         if self.out.fixes.len() > first_fix {
-            self.verify_document(k, &doc, end, first_finding, first_fix);
-            self.apply_verified(first_fix);
+            match item {
+                Some(item) => self.verify_item(k, &doc, item, end, first_finding, first_fix),
+                None => self.verify_document(k, &doc, end, first_finding, first_fix),
+            }
+            if !self.whole_lists {
+                self.apply_verified(k, first_fix);
+            }
         }
     }
 
-    /// In `fix`, write the fixes from `first_fix` on into the fixed text now, and drop their
+    /// Verify the fixes of one item of a `List` on their own, from the item's lines: the line
+    /// of its `-` to the end of its last line (`end`), read by serde_yaml as a sequence of one
+    /// item. In context they mean the same when every edit lies within those lines (after the
+    /// `-`), every line an edit adds is indented past the `-` (so it stays within the item),
+    /// and an edit at the end of the last line ends its own line; otherwise the file is read
+    /// again with its Lists whole. An item serde_yaml cannot read refuses its own containers,
+    /// as a document does in a file of many.
+    fn verify_item(
+        &mut self,
+        k: usize,
+        doc: &Document,
+        item: ListItem,
+        end: usize,
+        first_finding: usize,
+        first_fix: usize,
+    ) {
+        let body = self.src.body;
+        let fixes = &self.out.fixes[first_fix..];
+        let edits = || fixes.iter().flat_map(|f| &f.edits);
+        let Some(dash) = item.dash else {
+            self.whole_lists = true;
+            return;
+        };
+        let start = body[..dash].rfind('\n').map_or(0, |i| i + 1);
+        let column = dash - start;
+        let stays_inside = |e: &edit::Edit| {
+            e.start > dash
+                && e.end <= end
+                && (e.start < end || e.text.ends_with('\n'))
+                && e.text.split('\n').skip(1).all(|line| {
+                    let indent = line.len() - line.trim_start_matches(' ').len();
+                    line.trim().is_empty() || indent > column
+                })
+        };
+        if !body[start..dash].bytes().all(|b| b == b' ') || !edits().all(stays_inside) {
+            self.whole_lists = true;
+            return;
+        }
+        let shifted: Vec<edit::Edit> =
+            edits().map(|e| edit::Edit { start: e.start - start, end: e.end - start, ..e.clone() }).collect();
+        let before = &body[start..end];
+        let after = match edit::apply(before, &shifted) {
+            Ok(after) => after,
+            Err(o) => {
+                let message = format!("overlapping edits at byte {}", o.at + start);
+                self.mismatch = Some(FileError::Verify { doc: k, message });
+                return;
+            }
+        };
+        // Within the one-item sequence, the item's paths start at its index 0.
+        let ops: Vec<super::model::Op> =
+            fixes.iter().flat_map(|f| &f.ops).map(|op| op.moved(2, Seg::Index(0))).collect();
+        let ops: Vec<&super::model::Op> = ops.iter().collect();
+        match verify::verify_item(doc, k, before, &after, &ops) {
+            Ok(false) => self.whole_lists = true,
+            Ok(true) => {
+                for fix in &mut self.out.fixes[first_fix..] {
+                    fix.ops = Vec::new();
+                }
+            }
+            Err(Failure::Unverifiable(why)) => self.refuse_from(first_finding, first_fix, &Refusal::Unverifiable(why)),
+            Err(Failure::Mismatch(doc, message)) => self.mismatch = Some(FileError::Verify { doc, message }),
+        }
+    }
+
+    /// In `fix`, write the fixes from `first_fix` on (of document `k`) into the fixed text now, and drop their
     /// edits when nothing prints them: a large file's edits are not all kept until its end.
-    fn apply_verified(&mut self, first_fix: usize) {
+    fn apply_verified(&mut self, k: usize, first_fix: usize) {
         if !self.opts.fixed_text || self.mismatch.is_some() {
             return;
         }
@@ -181,7 +295,7 @@ impl<'a> Pass<'_, 'a> {
             Ok(pos) => self.copied = pos,
             Err(o) => {
                 let message = format!("overlapping edits at byte {}", o.at);
-                self.mismatch = Some(FileError::Verify { doc: self.docs - 1, message });
+                self.mismatch = Some(FileError::Verify { doc: k, message });
                 return;
             }
         }
@@ -192,9 +306,9 @@ impl<'a> Pass<'_, 'a> {
         }
     }
 
-    fn plan_workloads(&mut self, k: usize, doc: &Document, planner: &Planner) {
+    fn plan_workloads(&mut self, k: usize, doc: &Document, at: crate::yaml::path::Path, planner: &Planner) {
         let (src, out) = (self.src, &mut self.out);
-        let found = workload::find_in(k, doc, &self.opts.kinds);
+        let found = workload::find_in(k, doc, at, &self.opts.kinds);
         for u in found.unchecked {
             out.not_checked.push(NotChecked {
                 pos: src.pos(u.object.start),
@@ -432,6 +546,12 @@ fn target(
     (make_read_only || finding.lacks_paths()).then_some(Target { index: i, needs, make_read_only })
 }
 
+/// A mapping with a scalar key twice, at its top level.
+fn has_duplicate_keys(map: &Node) -> bool {
+    let keys: Vec<&str> = map.entries().unwrap_or_default().iter().filter_map(|e| e.key.as_str()).collect();
+    keys.iter().enumerate().any(|(i, k)| keys[..i].contains(k))
+}
+
 /// Go template actions like `{{ .Values.x }}` that happen to parse as nested flow mappings.
 fn has_template_braces(src: &Source, node: &Node) -> bool {
     match &node.kind {
@@ -441,5 +561,51 @@ fn has_template_braces(src: &Source, node: &Node) -> bool {
         }
         Kind::Seq { items, .. } => items.iter().any(|n| has_template_braces(src, n)),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `text` is read with its List items apart (no second reading), and how many
+    /// items were handed over apart.
+    fn read_apart(text: &str) -> (bool, usize) {
+        let src = Source::decode(text.as_bytes()).unwrap();
+        let opts = Options::default();
+        let mut pass = Pass::new(&src, &opts, false, false, false);
+        let mut items = 0;
+        tree::parse_each_apart(&src, |part| {
+            items += usize::from(part.item.is_some());
+            pass.document(part)
+        })
+        .unwrap();
+        (!pass.whole_lists, items)
+    }
+
+    const ITEM: &str = "  - apiVersion: v1\n    kind: Pod\n    metadata: {name: p}\n    spec:\n      containers:\n        - name: app\n          image: x # pinned\n          # later\n# at column 0\n";
+
+    #[test]
+    fn list_items_are_read_apart_unless_they_cannot_be_judged_apart() {
+        let list = format!("apiVersion: v1\nkind: List\nitems:\n{ITEM}{ITEM}  # between\n{ITEM}metadata: {{}}\n");
+        assert_eq!(read_apart(&list), (true, 3));
+        assert_eq!(read_apart(&list.replace("\n", "\r\n")), (true, 3));
+        let flow =
+            "kind: PodList\nitems:\n- {kind: Pod, metadata: {name: a}, spec: {containers: [{name: c, image: x}]}}\n";
+        assert_eq!(read_apart(flow), (true, 1));
+        // Not a List until `kind` says so: the items stay in place.
+        assert_eq!(read_apart(&list.replacen("kind: List\n", "", 1)).1, 0);
+        let later = list.replacen("  - apiVersion: v1\n", "  -\n    apiVersion: v1\n", 1);
+        assert_eq!(read_apart(&later), (true, 3));
+        let tagged = list.replacen("  - apiVersion: v1\n", "  - !!map\n    apiVersion: v1\n", 1);
+        assert_eq!(read_apart(&tagged), (true, 3));
+        // Read again whole: an anchor between an item and its dash, an alias after the first
+        // item, a key twice at the top.
+        let anchored = list.replacen("  - apiVersion: v1\n", "  - &first\n    apiVersion: v1\n", 1);
+        assert!(!read_apart(&anchored).0);
+        let alias = list.replacen("name: app\n", "name: &n app\n", 1).replacen("image: x", "image: *n", 2);
+        assert!(!read_apart(&alias).0);
+        let twice = format!("{list}items: []\n");
+        assert!(!read_apart(&twice).0);
     }
 }

@@ -283,6 +283,28 @@ pub fn verify_document(doc: &Document, k: usize, before: &str, after: &str, ops:
     Ok(true)
 }
 
+/// Verify the edits of one `List` item on their own: `before` and `after` are the item's lines
+/// (from its `-`), which read as a sequence of one item; `ops` are placed within that sequence.
+/// The item's meaning comes from the editor's tree (`doc`, whose root is the item) when
+/// [`expected_value`] is sure of it, else from serde_yaml reading `before`.
+/// `Ok(false)`: `before` does not read as one item, so the item cannot be verified alone.
+pub fn verify_item(doc: &Document, k: usize, before: &str, after: &str, ops: &[&Op]) -> Result<bool, Failure> {
+    if let Some(item) = expected_value(doc) {
+        let mut want = Value::Sequence(vec![item]);
+        if ops.iter().all(|op| apply_op(&mut want, op).is_ok()) && reads_as(after, &want) {
+            return Ok(true);
+        }
+    }
+    let original = match load_all(before) {
+        Ok(v) if v.len() == 1 && v[0].as_sequence().is_some_and(|s| s.len() == 1) => v,
+        Ok(_) => return Ok(false),
+        Err(e) => return Err(unreadable(e)),
+    };
+    let ops: Vec<(usize, &Op)> = ops.iter().map(|op| (0, *op)).collect();
+    verify(original, &ops, after).map_err(|(_, m)| Failure::Mismatch(k, m))?;
+    Ok(true)
+}
+
 /// Verify the whole file at once (a file with directives, or a document serde_yaml does not
 /// read on its own): `docs` documents, `ops` each tagged with its document. Documents that
 /// `verified_alone` says were verified on their own already are not compared again (their

@@ -78,18 +78,19 @@ pub struct Found<'t> {
 pub fn find<'t>(tree: &'t crate::yaml::tree::Tree, custom: &'t [KindEntry]) -> Found<'t> {
     let mut found = Found::default();
     for (doc, d) in tree.docs.iter().enumerate() {
-        let one = find_in(doc, d, custom);
+        let one = find_in(doc, d, Vec::new(), custom);
         found.pods.extend(one.pods);
         found.unchecked.extend(one.unchecked);
     }
     found
 }
 
-/// Every pod spec and container scope in document number `doc`.
-pub fn find_in<'t>(doc: usize, d: &'t Document<'t>, custom: &'t [KindEntry]) -> Found<'t> {
+/// Every pod spec and container scope in document number `doc`, whose root is at `at` in the
+/// document (empty, or the place of a `List` item handed over alone).
+pub fn find_in<'t>(doc: usize, d: &'t Document<'t>, at: Path, custom: &'t [KindEntry]) -> Found<'t> {
     let mut found = Found::default();
     if let Some(root) = &d.root {
-        visit_object(d, doc, root, Vec::new(), custom, &mut found);
+        visit_object(d, doc, root, at, custom, &mut found);
     }
     found
 }

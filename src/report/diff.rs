@@ -260,8 +260,8 @@ fn regions(old: &str, line_starts: &[usize], edits: &[Change]) -> Option<Vec<Reg
         }
     }
     let joins = out.iter().any(|r| {
-        let text = region_text(old, line_starts, edits, r);
-        r.hi < n && !text.is_empty() && !text.ends_with('\n')
+        let last = region_pieces(old, line_starts, edits, r).into_iter().rfind(|p| !p.is_empty());
+        r.hi < n && last.is_some_and(|p| !p.ends_with('\n'))
     });
     (!joins).then_some(out)
 }
@@ -279,7 +279,7 @@ fn direct(
 ) -> io::Result<isize> {
     let n = line_starts.len();
     let start = |l: usize| line_starts.get(l).copied().unwrap_or(old.len());
-    let new_text = |r: &Region| region_text(old, line_starts, edits, r);
+    let new_text = |r: &Region| region_pieces(old, line_starts, edits, r);
     let mut i = 0;
     while i < regions.len() {
         // The regions of one hunk: the unchanged lines between them are at most 2 * CONTEXT.
@@ -289,7 +289,7 @@ fn direct(
         }
         let hunk = &regions[i..j];
         let (lo, hi) = (hunk[0].lo.saturating_sub(CONTEXT), (hunk[hunk.len() - 1].hi + CONTEXT).min(n));
-        let added: usize = hunk.iter().map(|r| lines_of(&new_text(r))).sum();
+        let added: usize = hunk.iter().map(|r| pieces_lines(&new_text(r))).sum();
         let removed: usize = hunk.iter().map(|r| r.hi - r.lo).sum();
         let new_len = hi - lo - removed + added;
         let new_lo = lo.saturating_add_signed(line_shift);
@@ -303,8 +303,20 @@ fn direct(
             for l in r.lo..r.hi {
                 signed(&mut body, '-', &old[start(l)..start(l + 1)])?;
             }
-            for l in new_text(r).split_inclusive('\n') {
-                signed(&mut body, '+', l)?;
+            // Line by line, never the whole region at once: a file whose every line changes
+            // is one region.
+            let mut l = String::new();
+            for piece in new_text(r) {
+                for part in piece.split_inclusive('\n') {
+                    l.push_str(part);
+                    if part.ends_with('\n') {
+                        signed(&mut body, '+', &l)?;
+                        l.clear();
+                    }
+                }
+            }
+            if !l.is_empty() {
+                signed(&mut body, '+', &l)?;
             }
             line = r.hi;
         }
@@ -318,19 +330,26 @@ fn direct(
     Ok(line_shift)
 }
 
-/// What the new side has in place of a region's old lines.
-fn region_text(old: &str, line_starts: &[usize], edits: &[Change], r: &Region) -> String {
+/// What the new side has in place of a region's old lines, in pieces: old text between the
+/// edits, and the edits' text.
+fn region_pieces<'t>(old: &'t str, line_starts: &[usize], edits: &'t [Change], r: &Region) -> Vec<&'t str> {
     let start = |l: usize| line_starts.get(l).copied().unwrap_or(old.len());
     let (a, b) = (start(r.lo), start(r.hi));
-    let mut text = String::new();
+    let mut pieces = Vec::with_capacity(2 * r.edits.len() + 1);
     let mut pos = a;
     for e in &edits[r.edits.clone()] {
-        text.push_str(&old[pos..e.start]);
-        text.push_str(&e.text);
+        pieces.push(&old[pos..e.start]);
+        pieces.push(&*e.text);
         pos = e.end;
     }
-    text.push_str(&old[pos..b]);
-    text
+    pieces.push(&old[pos..b]);
+    pieces
+}
+
+/// Lines in the text the pieces make, a last one without a line break included.
+fn pieces_lines(pieces: &[&str]) -> usize {
+    let ends_open = pieces.iter().rfind(|p| !p.is_empty()).is_some_and(|p| !p.ends_with('\n'));
+    pieces.iter().map(|p| lines(p)).sum::<usize>() + usize::from(ends_open)
 }
 
 /// One line of a hunk with its sign, and git's marker when it has no line break.
@@ -342,11 +361,6 @@ fn signed(out: &mut impl io::Write, sign: char, line: &str) -> io::Result<()> {
         out.write_all(b"\n\\ No newline at end of file\n")?;
     }
     Ok(())
-}
-
-/// Lines in `text`, a last one without a line break included.
-fn lines_of(text: &str) -> usize {
-    lines(text) + usize::from(!text.is_empty() && !text.ends_with('\n'))
 }
 
 /// A writer that skips similar's own hunk header (its first line) and hands what follows to

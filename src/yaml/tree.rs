@@ -154,20 +154,38 @@ enum Open<'a> {
 /// Comments may pile up while the parser looks ahead; they are bounded by the input's size.
 const MAX_BUFFERED_COMMENTS: usize = 1 << 24;
 
-/// One document, handed over as soon as the next one starts (or the text ends).
+/// One document, handed over as soon as the next one starts (or the text ends); or one item
+/// of a large `List` document, handed over as soon as it ends (see [`parse_each`]).
 #[derive(Debug)]
 pub struct Part<'a> {
+    /// The document; for an item, a document whose root is the item.
     pub doc: Document<'a>,
-    /// Where the document's text ends: the next document's start, or the end of the text.
+    /// Where the document's text ends: the next document's start, or the end of the text. For
+    /// an item, the end of the line where the item ends.
     pub end: usize,
-    /// The comments within `doc.start..end`, in order.
+    /// The comments before `end` not handed over yet, in order.
     pub comments: Vec<(usize, usize)>,
+    /// Set when the part is an item of its document's `items`.
+    pub item: Option<ListItem>,
+    /// A whole document whose items were handed over alone, with an alias in or after its
+    /// items: an edit of one item may change another through it, or an item may need an
+    /// anchor outside it, so the items cannot be judged apart.
+    pub items_entangled: bool,
+}
+
+/// An item of a `List` document's block sequence `items`, handed over alone.
+#[derive(Debug, Clone, Copy)]
+pub struct ListItem {
+    /// Its index in `items`.
+    pub index: usize,
+    /// Its `-` indicator (None when something else, such as a tag, stands between them).
+    pub dash: Option<usize>,
 }
 
 /// Parse every document of `src`. Aliases are not expanded; nesting is bounded by the parser.
 pub fn parse<'a>(src: &Source<'a>) -> Result<Tree<'a>, SyntaxError> {
     let mut tree = Tree { docs: Vec::new(), comments: Vec::new() };
-    parse_each(src, |part| {
+    parse_each_with(src, Comments::BetweenEvents, Items::InPlace, |part| {
         tree.docs.push(part.doc);
         tree.comments.extend(part.comments);
     })?;
@@ -178,7 +196,23 @@ pub fn parse<'a>(src: &Source<'a>) -> Result<Tree<'a>, SyntaxError> {
 /// and the document is dropped after it, so memory holds one document's tree, not the file's.
 /// On a syntax error the documents before it have been handed over already.
 pub fn parse_each<'a>(src: &Source<'a>, each: impl FnMut(Part<'a>)) -> Result<(), SyntaxError> {
-    parse_each_with(src, Comments::BetweenEvents, each)
+    parse_each_with(src, Comments::BetweenEvents, Items::InPlace, each)
+}
+
+/// [`parse_each`], except that the items of a `List` document (a block mapping whose `kind`
+/// ends in `List`, given before its block sequence `items`: what `kubectl get -o yaml`
+/// writes) are handed over one by one as they end, each before the document, where a
+/// placeholder (an empty scalar with the item's span) takes its place: a cluster export of
+/// one huge document is never held whole.
+pub fn parse_each_apart<'a>(src: &Source<'a>, each: impl FnMut(Part<'a>)) -> Result<(), SyntaxError> {
+    parse_each_with(src, Comments::BetweenEvents, Items::Apart, each)
+}
+
+/// Whether the items of a `List` document are handed over apart ([`parse_each`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Items {
+    InPlace,
+    Apart,
 }
 
 /// Where the comments come from. The parser can report them as events, but asking for them costs
@@ -193,7 +227,12 @@ enum Comments {
     FromParser,
 }
 
-fn parse_each_with<'a>(src: &Source<'a>, from: Comments, mut each: impl FnMut(Part<'a>)) -> Result<(), SyntaxError> {
+fn parse_each_with<'a>(
+    src: &Source<'a>,
+    from: Comments,
+    items: Items,
+    mut each: impl FnMut(Part<'a>),
+) -> Result<(), SyntaxError> {
     let text = src.body;
     let options = granit_parser::options! {
         emit_comments: from == Comments::FromParser,
@@ -209,6 +248,8 @@ fn parse_each_with<'a>(src: &Source<'a>, from: Comments, mut each: impl FnMut(Pa
         doc_start: 0,
         started: false,
         comments: Vec::new(),
+        items_apart: items == Items::Apart,
+        apart: ApartState::default(),
     };
     // The end of the text the events so far have covered.
     let mut seen = 0;
@@ -223,8 +264,16 @@ fn parse_each_with<'a>(src: &Source<'a>, from: Comments, mut each: impl FnMut(Pa
         if matches!(event, Event::DocumentStart(..)) && b.done.is_some() {
             b.hand_over(start, &mut each);
         }
+        let starts_node =
+            matches!(event, Event::Scalar(..) | Event::Alias(..) | Event::SequenceStart(..) | Event::MappingStart(..));
+        if starts_node && b.list_item_index().is_some() {
+            b.apart.any = true;
+        }
         if let Some(node) = b.event(event, start, end, span.indent) {
-            b.attach(node);
+            match b.list_item_index() {
+                Some(index) => b.hand_over_item(node, index, start, &mut each),
+                None => b.attach(node),
+            }
         }
     }
     if from == Comments::BetweenEvents && seen < text.len() {
@@ -274,17 +323,88 @@ struct Builder<'a> {
     /// A document started already (the first one starts at offset 0).
     started: bool,
     comments: Vec<(usize, usize)>,
+    /// Hand `List` items over apart ([`parse_each`]).
+    items_apart: bool,
+    apart: ApartState,
+}
+
+/// What the builder tracks of the current document's items handed over apart.
+#[derive(Default)]
+struct ApartState {
+    /// The first item has started.
+    any: bool,
+    /// An alias came after that: it may repeat an anchor of another item, or make an item
+    /// need an anchor outside it, so the items cannot be judged apart.
+    entangled: bool,
 }
 
 impl<'a> Builder<'a> {
     /// Hand the ended document over, with the comments before `end`.
     fn hand_over(&mut self, end: usize, each: &mut impl FnMut(Part<'a>)) {
         let Some(doc) = self.done.take() else { return };
+        let comments = self.comments_before(end);
+        let items_entangled = std::mem::take(&mut self.apart).entangled;
+        each(Part { doc, end, comments, item: None, items_entangled });
+    }
+
+    /// Take the comments that start before `end`.
+    fn comments_before(&mut self, end: usize) -> Vec<(usize, usize)> {
         self.comments.sort_unstable();
         let split = self.comments.partition_point(|c| c.0 < end);
         let rest = self.comments.split_off(split);
-        let comments = std::mem::replace(&mut self.comments, rest);
-        each(Part { doc, end, comments });
+        std::mem::replace(&mut self.comments, rest)
+    }
+
+    /// The index a node completed now takes in `items` when it is an item of a `List`
+    /// document to hand over apart: the root is a block mapping without anchor or tag that
+    /// has a `kind` ending in `List` and no `items` yet, and the node is an item of the block
+    /// sequence (without anchor or tag) under its key `items`.
+    fn list_item_index(&self) -> Option<usize> {
+        if !self.items_apart || self.stack.len() != 2 {
+            return None;
+        }
+        let (Open::Map { node: root, entries, key: Some(key) }, Open::Seq { node: seq, items }) =
+            (&self.stack[0], &self.stack[1])
+        else {
+            return None;
+        };
+        let plain = |n: &Node| n.anchor == 0 && !n.tagged && !n.is_flow();
+        let is_list =
+            |e: &Entry| e.key.as_str() == Some("kind") && e.value.as_str().is_some_and(|k| k.ends_with("List"));
+        let apart = plain(root)
+            && plain(seq)
+            && key.as_str() == Some("items")
+            && plain(key)
+            && entries.iter().any(is_list)
+            && !entries.iter().any(|e| e.key.as_str() == Some("items"));
+        apart.then_some(items.len())
+    }
+
+    /// Hand an item of a `List` over alone, and leave a placeholder with its span in `items`.
+    /// Its text runs to the line of `next`, the event that ended it (the next item's, or what
+    /// follows the sequence), so the comment lines after its content go with it.
+    fn hand_over_item(&mut self, node: Node<'a>, index: usize, next: usize, each: &mut impl FnMut(Part<'a>)) {
+        let text = self.text;
+        let line_end = text[node.end..].find('\n').map_or(text.len(), |i| node.end + i + 1);
+        let next_line = text[..next].rfind('\n').map_or(0, |i| i + 1);
+        let end = match text[next_line..next].trim_start_matches([' ', '\t']).is_empty() {
+            true => next_line.max(line_end),
+            false => line_end,
+        };
+        let dash = self.dash_before(node.start);
+        let comments = self.comments_before(end);
+        let placeholder = Node {
+            start: node.start,
+            end: node.end,
+            depth: node.depth,
+            indent: None,
+            anchor: 0,
+            tagged: false,
+            kind: Kind::Scalar { value: Cow::Borrowed(""), style: ScalarStyle::Plain },
+        };
+        let doc = Document { start: self.doc_start, root: Some(node), aliased: self.aliased.clone() };
+        each(Part { doc, end, comments, item: Some(ListItem { index, dash }), items_entangled: false });
+        self.attach(placeholder);
     }
 
     /// Handle one event; a node it completes is returned for its parent.
@@ -314,6 +434,9 @@ impl<'a> Builder<'a> {
             }
             Event::Alias(id) => {
                 self.aliased.insert(id);
+                if self.apart.any {
+                    self.apart.entangled = true;
+                }
                 Some(Node { start, end, depth, indent: None, anchor: 0, tagged: false, kind: Kind::Alias(id) })
             }
             Event::SequenceStart(style, anchor, tag) => {
@@ -555,9 +678,9 @@ mod tests {
         fn both(text: &str) -> Option<(Spans, Spans)> {
             let src = Source::decode(text.as_bytes()).ok()?;
             let mut mine = Vec::new();
-            parse_each_with(&src, Comments::BetweenEvents, |p| mine.extend(p.comments)).ok()?;
+            parse_each_with(&src, Comments::BetweenEvents, Items::InPlace, |p| mine.extend(p.comments)).ok()?;
             let mut parser = Vec::new();
-            parse_each_with(&src, Comments::FromParser, |p| parser.extend(p.comments)).ok()?;
+            parse_each_with(&src, Comments::FromParser, Items::InPlace, |p| parser.extend(p.comments)).ok()?;
             Some((mine, parser))
         }
         let tricky = [
