@@ -193,11 +193,13 @@ impl<'a> Pass<'_, 'a> {
             return;
         }
         let src = self.src;
-        self.out.resources.extend(charts::kustomize_resources(root).into_iter().map(|r| (src.pos(root.start), r)));
+        if item.is_none() {
+            self.out.resources.extend(charts::kustomize_resources(root).into_iter().map(|r| (src.pos(root.start), r)));
+        }
         let (first_finding, first_fix) = (self.out.findings.len(), self.out.fixes.len());
         let had_items_apart = std::mem::replace(&mut self.items_apart, item.is_some());
         if item.is_none() && had_items_apart && has_duplicate_keys(root) {
-            // serde_yaml does not read such a document; read whole, its containers are refused.
+            // serde_yaml does not read such a document: read whole, its containers are refused.
             self.whole_lists = true;
             return;
         }
@@ -244,10 +246,12 @@ impl<'a> Pass<'_, 'a> {
         let start = body[..dash].rfind('\n').map_or(0, |i| i + 1);
         let column = dash - start;
         let stays_inside = |e: &edit::Edit| {
+            // Every line the edit starts (its first too when it is inserted at a line start).
+            let line_start = body.as_bytes()[..e.start].last().is_none_or(|&b| b == b'\n');
             e.start > dash
                 && e.end <= end
                 && (e.start < end || e.text.ends_with('\n'))
-                && e.text.split('\n').skip(1).all(|line| {
+                && e.text.split('\n').skip(usize::from(!line_start)).all(|line| {
                     let indent = line.len() - line.trim_start_matches(' ').len();
                     line.trim().is_empty() || indent > column
                 })
@@ -546,10 +550,18 @@ fn target(
     (make_read_only || finding.lacks_paths()).then_some(Target { index: i, needs, make_read_only })
 }
 
-/// A mapping with a scalar key twice, at its top level.
-fn has_duplicate_keys(map: &Node) -> bool {
-    let keys: Vec<&str> = map.entries().unwrap_or_default().iter().filter_map(|e| e.key.as_str()).collect();
-    keys.iter().enumerate().any(|(i, k)| keys[..i].contains(k))
+/// A mapping in `node` (a List's items handed over apart are placeholders) with a scalar key
+/// twice: serde_yaml reads no document holding it.
+fn has_duplicate_keys(node: &Node) -> bool {
+    match &node.kind {
+        Kind::Map { entries, .. } => {
+            let keys: Vec<&str> = entries.iter().filter_map(|e| e.key.as_str()).collect();
+            keys.iter().enumerate().any(|(i, k)| keys[..i].contains(k))
+                || entries.iter().any(|e| has_duplicate_keys(&e.value))
+        }
+        Kind::Seq { items, .. } => items.iter().any(has_duplicate_keys),
+        _ => false,
+    }
 }
 
 /// Go template actions like `{{ .Values.x }}` that happen to parse as nested flow mappings.
@@ -600,7 +612,7 @@ mod tests {
         let tagged = list.replacen("  - apiVersion: v1\n", "  - !!map\n    apiVersion: v1\n", 1);
         assert_eq!(read_apart(&tagged), (true, 3));
         // Read again whole: an anchor between an item and its dash, an alias after the first
-        // item, a key twice at the top.
+        // item, a key twice outside the items.
         let anchored = list.replacen("  - apiVersion: v1\n", "  - &first\n    apiVersion: v1\n", 1);
         assert!(!read_apart(&anchored).0);
         let alias = list.replacen("name: app\n", "name: &n app\n", 1).replacen("image: x", "image: *n", 2);
