@@ -473,7 +473,8 @@ impl<'a> Builder<'a> {
     /// Close the innermost collection: its end, and for an indentless block sequence its start.
     fn close(&mut self, end: usize) -> Option<Node<'a>> {
         match self.stack.pop()? {
-            Open::Seq { mut node, items } => {
+            Open::Seq { mut node, mut items } => {
+                items.shrink_to_fit();
                 if node.is_flow() {
                     node.end = end;
                 } else {
@@ -486,7 +487,8 @@ impl<'a> Builder<'a> {
                 node.kind = Kind::Seq { flow: node.is_flow(), items };
                 Some(node)
             }
-            Open::Map { mut node, entries, .. } => {
+            Open::Map { mut node, mut entries, .. } => {
+                entries.shrink_to_fit();
                 node.end = if node.is_flow() { end } else { entries.last().map_or(node.start, |e| e.value.end) };
                 node.kind = Kind::Map { flow: node.is_flow(), entries };
                 Some(node)
