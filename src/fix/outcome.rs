@@ -2,12 +2,15 @@
 //! workloads it could not check, and the fixed bytes.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use super::model::{Fix, Need};
 use crate::k8s::status::{Refusal, Status};
 use crate::yaml::source::Pos;
 use crate::yaml::tree::SyntaxError;
+
+/// Directories an image fills that stay read-only on purpose: (path, why).
+pub type Omitted = [(String, Arc<str>)];
 
 /// One container, as found and (when fixable) as it would be fixed. A large file's findings
 /// are all kept until it is printed, so what a pod's containers share (kind, names, the
@@ -33,7 +36,7 @@ pub struct Finding {
     /// What the container needs writable, and why (a writable or read-only container).
     pub writable: Arc<[Need]>,
     /// Directories its image fills that stay read-only on purpose: (path, why).
-    pub omitted: Arc<[(String, Arc<str>)]>,
+    pub omitted: Arc<Omitted>,
     /// The image profile that applies, if any.
     pub profile: Option<Arc<str>>,
     /// Nothing (profile, configuration, image data) says what the image writes.
@@ -54,22 +57,27 @@ impl Finding {
     }
 
     /// A finding with `status` and nothing decided yet (no fix, no paths): the fields a caller
-    /// names override the rest (`Finding { doc, kind, ..Finding::undecided(status) }`).
+    /// names override the rest (`Finding { doc, kind, ..Finding::undecided(status) }`). The
+    /// empty values are shared, so the ones overridden cost no allocation.
     pub(crate) fn undecided(status: Status) -> Finding {
+        static EMPTY: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from(""));
+        static NO_NEEDS: LazyLock<Arc<[Need]>> = LazyLock::new(|| Arc::new([]));
+        static NONE_OMITTED: LazyLock<Arc<Omitted>> = LazyLock::new(|| Arc::new([]));
+        let (empty, no_needs, none_omitted) = (&*EMPTY, &*NO_NEEDS, &*NONE_OMITTED);
         Finding {
             doc: 0,
             workload: 0,
             pos: Pos::default(),
-            kind: Arc::from(""),
-            name: Arc::from(""),
+            kind: empty.clone(),
+            name: empty.clone(),
             namespace: None,
-            list: Arc::from(""),
+            list: empty.clone(),
             container: Box::from(""),
             image: None,
             status,
             fix: None,
-            writable: Arc::new([]),
-            omitted: Arc::new([]),
+            writable: no_needs.clone(),
+            omitted: none_omitted.clone(),
             profile: None,
             unknown_image: false,
             unfixed: None,
