@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::model::{Fix, Need};
 use super::options::Options;
-use super::outcome::{FileError, Finding, NotChecked, Outcome};
+use super::outcome::{FileError, Finding, NotChecked, Omitted, Outcome};
 use super::plan;
 use super::plan::needs::needs;
 use super::plan::pod::{Target, plan_pod, plan_set_true};
@@ -19,7 +19,7 @@ use crate::k8s::workload;
 use crate::yaml::edit;
 use crate::yaml::path::Seg;
 use crate::yaml::source::Source;
-use crate::yaml::tree::{self, Document, Kind, ListItem, Node, Part};
+use crate::yaml::tree::{self, Document, ItemsApart, Kind, ListItem, Node, Part};
 
 /// Why a file with Go template actions is skipped: the command that renders it when it is part
 /// of a Helm chart, else only that it must be rendered first.
@@ -106,8 +106,6 @@ struct Pass<'s, 'a> {
     /// the body it covers.
     fixed: Option<String>,
     copied: usize,
-    /// The last part was an item of a List handed over apart.
-    items_apart: bool,
     /// An item of a List cannot be judged apart from the others: read the file again, with
     /// its Lists whole.
     whole_lists: bool,
@@ -131,7 +129,6 @@ impl<'s, 'a> Pass<'s, 'a> {
             reuse: Reuse::default(),
             fixed: None,
             copied: 0,
-            items_apart: false,
             whole_lists: false,
         }
     }
@@ -146,7 +143,7 @@ struct Reuse {
     namespace: Last<str>,
     list: Last<str>,
     writable: Last<[Need]>,
-    omitted: Last<[(String, Arc<str>)]>,
+    omitted: Last<Omitted>,
 }
 
 struct Last<T: ?Sized>(Option<Arc<T>>);
@@ -174,7 +171,7 @@ impl<'a> Pass<'_, 'a> {
     /// Find, classify, plan and verify one document, or one item of a `List` document handed
     /// over alone (verified alone, and its edits applied at once).
     fn document(&mut self, part: Part<'a>) {
-        let Part { doc, end, comments, item, items_entangled } = part;
+        let Part { doc, end, comments, item, items_apart } = part;
         let k = self.docs;
         if item.is_none() {
             self.docs += 1;
@@ -187,19 +184,19 @@ impl<'a> Pass<'_, 'a> {
         if self.template_braces || self.mismatch.is_some() || self.whole_lists {
             return;
         }
-        if items_entangled {
-            // An edit of one item could change another through the alias.
-            self.whole_lists = true;
-            return;
-        }
         let src = self.src;
         if item.is_none() {
             self.out.resources.extend(charts::kustomize_resources(root).into_iter().map(|r| (src.pos(root.start), r)));
         }
         let (first_finding, first_fix) = (self.out.findings.len(), self.out.fixes.len());
-        let had_items_apart = std::mem::replace(&mut self.items_apart, item.is_some());
-        if item.is_none() && had_items_apart && has_duplicate_keys(root) {
-            // serde_yaml does not read such a document: read whole, its containers are refused.
+        // An edit of one item could change another through an alias; serde_yaml reads no
+        // document with a key twice (read whole, its containers are refused).
+        let entangled = match items_apart {
+            ItemsApart::No => false,
+            ItemsApart::Yes => has_duplicate_keys(root),
+            ItemsApart::Entangled => true,
+        };
+        if entangled {
             self.whole_lists = true;
             return;
         }
@@ -260,30 +257,14 @@ impl<'a> Pass<'_, 'a> {
             self.whole_lists = true;
             return;
         }
-        let shifted: Vec<edit::Edit> =
-            edits().map(|e| edit::Edit { start: e.start - start, end: e.end - start, ..e.clone() }).collect();
-        let before = &body[start..end];
-        let after = match edit::apply(before, &shifted) {
-            Ok(after) => after,
-            Err(o) => {
-                let message = format!("overlapping edits at byte {}", o.at + start);
-                self.mismatch = Some(FileError::Verify { doc: k, message });
-                return;
-            }
-        };
         // Within the one-item sequence, the item's paths start at its index 0.
         let ops: Vec<super::model::Op> =
             fixes.iter().flat_map(|f| &f.ops).map(|op| op.moved(2, Seg::Index(0))).collect();
         let ops: Vec<&super::model::Op> = ops.iter().collect();
-        match verify::verify_item(doc, k, before, &after, &ops) {
-            Ok(false) => self.whole_lists = true,
-            Ok(true) => {
-                for fix in &mut self.out.fixes[first_fix..] {
-                    fix.ops = Vec::new();
-                }
-            }
-            Err(Failure::Unverifiable(why)) => self.refuse_from(first_finding, first_fix, &Refusal::Unverifiable(why)),
-            Err(Failure::Mismatch(doc, message)) => self.mismatch = Some(FileError::Verify { doc, message }),
+        let Some(after) = self.patched(k, start, end, first_fix) else { return };
+        let verified = verify::verify_item(doc, k, &body[start..end], &after, &ops);
+        if self.settle(verified, first_finding, first_fix) == Some(false) {
+            self.whole_lists = true;
         }
     }
 
@@ -412,44 +393,62 @@ impl<'a> Pass<'_, 'a> {
     /// Verify the fixes of document `k` (its text runs to `end`) on their own; an unreadable
     /// document refuses only its own containers.
     fn verify_document(&mut self, k: usize, doc: &Document, end: usize, first_finding: usize, first_fix: usize) {
-        let body = self.src.body;
-        let fixes = &self.out.fixes[first_fix..];
-        let edits: Vec<edit::Edit> = fixes
-            .iter()
-            .flat_map(|f| &f.edits)
-            .map(|e| edit::Edit {
-                start: e.start.wrapping_sub(doc.start),
-                end: e.end.wrapping_sub(doc.start),
-                ..e.clone()
-            })
-            .collect();
-        let inside = fixes.iter().flat_map(|f| &f.edits).all(|e| e.start >= doc.start && e.end <= end);
+        let inside =
+            self.out.fixes[first_fix..].iter().flat_map(|f| &f.edits).all(|e| e.start >= doc.start && e.end <= end);
         if self.directives || !inside {
             self.whole_file = true;
             return;
         }
-        let before = &body[doc.start..end];
-        let after = match edit::apply(before, &edits) {
-            Ok(after) => after,
+        let Some(after) = self.patched(k, doc.start, end, first_fix) else { return };
+        let before = &self.src.body[doc.start..end];
+        let ops: Vec<&super::model::Op> = self.out.fixes[first_fix..].iter().flat_map(|f| &f.ops).collect();
+        let verified = verify::verify_document(doc, k, before, &after, &ops);
+        match self.settle(verified, first_finding, first_fix) {
+            Some(true) => self.verified_alone.push(k),
+            Some(false) => self.whole_file = true,
+            None => {}
+        }
+    }
+
+    /// `body[from..to]` with the edits of the fixes from `first_fix` on (all within it) applied;
+    /// None, the file failing, when they overlap.
+    fn patched(&mut self, k: usize, from: usize, to: usize, first_fix: usize) -> Option<String> {
+        let edits: Vec<edit::Edit> = self.out.fixes[first_fix..]
+            .iter()
+            .flat_map(|f| &f.edits)
+            .map(|e| edit::Edit { start: e.start - from, end: e.end - from, ..e.clone() })
+            .collect();
+        match edit::apply(&self.src.body[from..to], &edits) {
+            Ok(after) => Some(after),
             Err(o) => {
-                let message = format!("overlapping edits at byte {}", o.at + doc.start);
+                let message = format!("overlapping edits at byte {}", o.at + from);
                 self.mismatch = Some(FileError::Verify { doc: k, message });
-                return;
+                None
             }
-        };
-        let ops: Vec<&super::model::Op> = fixes.iter().flat_map(|f| &f.ops).collect();
-        match verify::verify_document(doc, k, before, &after, &ops) {
+        }
+    }
+
+    /// Act on the verification of the fixes from `first_fix` on. Verified (`Some(true)`): their
+    /// intended meaning is not needed again (on a large file it outweighs the edits). Not
+    /// verifiable alone: `Some(false)`. Unreadable: their containers are refused; a mismatch
+    /// fails the file.
+    fn settle(&mut self, verified: Result<bool, Failure>, first_finding: usize, first_fix: usize) -> Option<bool> {
+        match verified {
             Ok(true) => {
-                // Verified: the intended meaning is not needed again (on a large file it
-                // outweighs the edits).
-                self.verified_alone.push(k);
                 for fix in &mut self.out.fixes[first_fix..] {
                     fix.ops = Vec::new();
                 }
+                Some(true)
             }
-            Ok(false) => self.whole_file = true,
-            Err(Failure::Unverifiable(why)) => self.refuse_from(first_finding, first_fix, &Refusal::Unverifiable(why)),
-            Err(Failure::Mismatch(doc, message)) => self.mismatch = Some(FileError::Verify { doc, message }),
+            Ok(false) => Some(false),
+            Err(Failure::Unverifiable(why)) => {
+                self.refuse_from(first_finding, first_fix, &Refusal::Unverifiable(why));
+                None
+            }
+            Err(Failure::Mismatch(doc, message)) => {
+                self.mismatch = Some(FileError::Verify { doc, message });
+                None
+            }
         }
     }
 

@@ -267,36 +267,27 @@ fn unreadable(e: String) -> Failure {
 /// [`expected_value`] is sure of it and both agree, and from serde_yaml otherwise. `Ok(false)`:
 /// the texts do not read as exactly one document, so the whole file must be verified instead.
 pub fn verify_document(doc: &Document, k: usize, before: &str, after: &str, ops: &[&Op]) -> Result<bool, Failure> {
-    if let Some(mut want) = expected_value(doc)
+    verify_alone(doc, k, before, after, ops, false)
+}
+
+/// [`verify_document`] for the edits of one `List` item: `before` and `after` are the item's
+/// lines (from its `-`), which read as a sequence of one item, and `ops` are placed within that
+/// sequence; `doc`'s root is the item. `Ok(false)`: `before` does not read as one item.
+pub fn verify_item(doc: &Document, k: usize, before: &str, after: &str, ops: &[&Op]) -> Result<bool, Failure> {
+    verify_alone(doc, k, before, after, ops, true)
+}
+
+fn verify_alone(doc: &Document, k: usize, before: &str, after: &str, ops: &[&Op], item: bool) -> Result<bool, Failure> {
+    let wrap = |v: Value| if item { Value::Sequence(vec![v]) } else { v };
+    if let Some(mut want) = expected_value(doc).map(wrap)
         && ops.iter().all(|op| apply_op(&mut want, op).is_ok())
         && reads_as(after, &want)
     {
         return Ok(true);
     }
+    let one_item = |v: &Value| v.as_sequence().is_some_and(|s| s.len() == 1);
     let original = match load_all(before) {
-        Ok(v) if v.len() == 1 => v,
-        Ok(_) => return Ok(false),
-        Err(e) => return Err(unreadable(e)),
-    };
-    let ops: Vec<(usize, &Op)> = ops.iter().map(|op| (0, *op)).collect();
-    verify(original, &ops, after).map_err(|(_, m)| Failure::Mismatch(k, m))?;
-    Ok(true)
-}
-
-/// Verify the edits of one `List` item on their own: `before` and `after` are the item's lines
-/// (from its `-`), which read as a sequence of one item; `ops` are placed within that sequence.
-/// The item's meaning comes from the editor's tree (`doc`, whose root is the item) when
-/// [`expected_value`] is sure of it, else from serde_yaml reading `before`.
-/// `Ok(false)`: `before` does not read as one item, so the item cannot be verified alone.
-pub fn verify_item(doc: &Document, k: usize, before: &str, after: &str, ops: &[&Op]) -> Result<bool, Failure> {
-    if let Some(item) = expected_value(doc) {
-        let mut want = Value::Sequence(vec![item]);
-        if ops.iter().all(|op| apply_op(&mut want, op).is_ok()) && reads_as(after, &want) {
-            return Ok(true);
-        }
-    }
-    let original = match load_all(before) {
-        Ok(v) if v.len() == 1 && v[0].as_sequence().is_some_and(|s| s.len() == 1) => v,
+        Ok(v) if v.len() == 1 && (!item || one_item(&v[0])) => v,
         Ok(_) => return Ok(false),
         Err(e) => return Err(unreadable(e)),
     };

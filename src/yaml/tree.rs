@@ -161,16 +161,27 @@ pub struct Part<'a> {
     /// The document; for an item, a document whose root is the item.
     pub doc: Document<'a>,
     /// Where the document's text ends: the next document's start, or the end of the text. For
-    /// an item, the end of the line where the item ends.
+    /// an item, the start of the line where the next item (or what follows the items) starts,
+    /// or the end of its own last line when that is on the same line.
     pub end: usize,
     /// The comments before `end` not handed over yet, in order.
     pub comments: Vec<(usize, usize)>,
     /// Set when the part is an item of its document's `items`.
     pub item: Option<ListItem>,
-    /// A whole document whose items were handed over alone, with an alias in or after its
-    /// items: an edit of one item may change another through it, or an item may need an
-    /// anchor outside it, so the items cannot be judged apart.
-    pub items_entangled: bool,
+    /// For a whole document: whether its items were handed over apart before it.
+    pub items_apart: ItemsApart,
+}
+
+/// Whether a document's `List` items were handed over apart.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ItemsApart {
+    #[default]
+    No,
+    Yes,
+    /// Yes, and an alias came after the first item started: an edit of one item may change
+    /// another through it, or an item may need an anchor outside it, so the items cannot be
+    /// judged apart.
+    Entangled,
 }
 
 /// An item of a `List` document's block sequence `items`, handed over alone.
@@ -178,7 +189,7 @@ pub struct Part<'a> {
 pub struct ListItem {
     /// Its index in `items`.
     pub index: usize,
-    /// Its `-` indicator (None when something else, such as a tag, stands between them).
+    /// Its `-` indicator (None when something else, such as an anchor, stands between them).
     pub dash: Option<usize>,
 }
 
@@ -208,7 +219,7 @@ pub fn parse_each_apart<'a>(src: &Source<'a>, each: impl FnMut(Part<'a>)) -> Res
     parse_each_with(src, Comments::BetweenEvents, Items::Apart, each)
 }
 
-/// Whether the items of a `List` document are handed over apart ([`parse_each`]).
+/// Whether the items of a `List` document are handed over apart ([`parse_each_apart`]).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Items {
     InPlace,
@@ -249,7 +260,7 @@ fn parse_each_with<'a>(
         started: false,
         comments: Vec::new(),
         items_apart: items == Items::Apart,
-        apart: ApartState::default(),
+        apart: ItemsApart::No,
     };
     // The end of the text the events so far have covered.
     let mut seen = 0;
@@ -266,8 +277,8 @@ fn parse_each_with<'a>(
         }
         let starts_node =
             matches!(event, Event::Scalar(..) | Event::Alias(..) | Event::SequenceStart(..) | Event::MappingStart(..));
-        if starts_node && b.list_item_index().is_some() {
-            b.apart.any = true;
+        if starts_node && b.apart == ItemsApart::No && b.list_item_index().is_some() {
+            b.apart = ItemsApart::Yes;
         }
         if let Some(node) = b.event(event, start, end, span.indent) {
             match b.list_item_index() {
@@ -323,19 +334,11 @@ struct Builder<'a> {
     /// A document started already (the first one starts at offset 0).
     started: bool,
     comments: Vec<(usize, usize)>,
-    /// Hand `List` items over apart ([`parse_each`]).
+    /// Hand `List` items over apart ([`parse_each_apart`]).
     items_apart: bool,
-    apart: ApartState,
-}
-
-/// What the builder tracks of the current document's items handed over apart.
-#[derive(Default)]
-struct ApartState {
-    /// The first item has started.
-    any: bool,
-    /// An alias came after that: it may repeat an anchor of another item, or make an item
-    /// need an anchor outside it, so the items cannot be judged apart.
-    entangled: bool,
+    /// Whether the current document's items are being handed over apart (from the start of
+    /// the first one).
+    apart: ItemsApart,
 }
 
 impl<'a> Builder<'a> {
@@ -343,8 +346,8 @@ impl<'a> Builder<'a> {
     fn hand_over(&mut self, end: usize, each: &mut impl FnMut(Part<'a>)) {
         let Some(doc) = self.done.take() else { return };
         let comments = self.comments_before(end);
-        let items_entangled = std::mem::take(&mut self.apart).entangled;
-        each(Part { doc, end, comments, item: None, items_entangled });
+        let items_apart = std::mem::take(&mut self.apart);
+        each(Part { doc, end, comments, item: None, items_apart });
     }
 
     /// Take the comments that start before `end`.
@@ -403,7 +406,7 @@ impl<'a> Builder<'a> {
             kind: Kind::Scalar { value: Cow::Borrowed(""), style: ScalarStyle::Plain },
         };
         let doc = Document { start: self.doc_start, root: Some(node), aliased: self.aliased.clone() };
-        each(Part { doc, end, comments, item: Some(ListItem { index, dash }), items_entangled: false });
+        each(Part { doc, end, comments, item: Some(ListItem { index, dash }), items_apart: ItemsApart::No });
         self.attach(placeholder);
     }
 
@@ -434,8 +437,8 @@ impl<'a> Builder<'a> {
             }
             Event::Alias(id) => {
                 self.aliased.insert(id);
-                if self.apart.any {
-                    self.apart.entangled = true;
+                if self.apart != ItemsApart::No {
+                    self.apart = ItemsApart::Entangled;
                 }
                 Some(Node { start, end, depth, indent: None, anchor: 0, tagged: false, kind: Kind::Alias(id) })
             }
