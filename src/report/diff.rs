@@ -279,6 +279,8 @@ fn direct(
 ) -> io::Result<isize> {
     let n = line_starts.len();
     let start = |l: usize| line_starts.get(l).copied().unwrap_or(old.len());
+    // Made twice per region, to count its lines and to print them: holding every region's
+    // pieces of a file-long hunk at once measured about 6 MB more on a 23 MB file.
     let new_text = |r: &Region| region_pieces(old, line_starts, edits, r);
     let mut i = 0;
     while i < regions.len() {
